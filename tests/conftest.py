@@ -1,0 +1,31 @@
+"""Shared test configuration: a derandomized Hypothesis profile and common fixtures."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=100,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("dev", deadline=None, max_examples=50)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_progress(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test touches the real progress file: TUTOR_DB points into a temporary folder."""
+    monkeypatch.setenv("TUTOR_DB", str(tmp_path_factory.mktemp("db") / "progress.sqlite3"))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    yield

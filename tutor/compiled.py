@@ -1,0 +1,213 @@
+"""A question's formulas, model runs and texts, compiled and cross-checked once.
+
+Loading a bank checks its structure; this module does the deeper work the first time a
+question is used: every formula is compiled and may name only what is defined before it, every
+model and argument exists, and every Jinja text parses, obeys the sandbox rules and uses only
+defined names. ``tutor check`` compiles every question, so a typo never reaches a learner.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from tutor import render
+from tutor.bankspec import ParamSpec, Part, Question, SimSpec
+from tutor.errors import BankError, ExpressionError
+from tutor.expr import Expression, compile_expression
+from tutor.models import MODELS, REQUIRED, Arg, Model
+
+# Names every template may use besides the question's own.
+TEMPLATE_NAMES = frozenset({"answer", "mistakes", "tolerance", "seed"})
+Evaluator = Callable[[Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class CompiledSim:
+    """A model run whose arguments are ready to evaluate against a variant's values."""
+
+    name: str
+    model: Model
+    args: tuple[tuple[str, Arg, Evaluator], ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class CompiledPart:
+    """The evaluators of one part: its own runs and values, answer, mistakes, options."""
+
+    part: Part
+    sims: tuple[CompiledSim, ...]
+    values: tuple[tuple[str, Expression], ...]
+    answer: Expression | None
+    mistakes: tuple[tuple[str, Expression | None], ...]
+    correct: tuple[bool | Expression, ...]
+    tables: tuple[tuple[tuple[str, Expression], ...], ...]  # per table: (header, column)
+    charts: tuple[tuple[Expression, Expression | None], ...]  # per chart: (values, labels)
+
+
+@dataclass(frozen=True)
+class CompiledQuestion:
+    """Everything needed to draw variants of a question quickly."""
+
+    question: Question
+    params: tuple[tuple[str, Expression | None], ...]
+    sims: tuple[CompiledSim, ...]
+    values: tuple[tuple[str, Expression], ...]
+    require: tuple[Expression, ...]
+    parts: tuple[CompiledPart, ...]
+
+
+_CACHE: dict[int, tuple[Question, CompiledQuestion]] = {}
+
+
+def compile_question(question: Question) -> CompiledQuestion:
+    """Compile (once) and cross-check a question, raising BankError at the first problem."""
+    hit = _CACHE.get(id(question))
+    if hit is not None and hit[0] is question:
+        return hit[1]
+    compiled = _Compiler(question).run()
+    _CACHE[id(question)] = (question, compiled)
+    return compiled
+
+
+class _Compiler:
+    """Walks a question in evaluation order, tracking which names are defined."""
+
+    def __init__(self, question: Question) -> None:
+        self.question = question
+        self.known: set[str] = set()
+
+    def fail(self, line: int, message: str) -> NoReturn:
+        q = self.question
+        raise BankError(message, path=q.source.path, line=line, question=q.id)
+
+    def run(self) -> CompiledQuestion:
+        q = self.question
+        params = tuple((p.name, self.param(p)) for p in q.params)
+        sims = self.sims(q.simulate)
+        values = self.values(q.values, q.source.line)
+        require = tuple(self.formula(r, q.source.line, "require") for r in q.require)
+        scope = set(self.known)
+        parts = tuple(self.part(p, scope) for p in q.parts)
+        self.template(q.stem, q.source.line, scope)
+        return CompiledQuestion(q, params, sims, values, require, parts)
+
+    def param(self, spec: ParamSpec) -> Expression | None:
+        """Compile an ``expr`` parameter; check a list parameter's size names an earlier one."""
+        size = spec.size
+        if isinstance(size, str) and size not in self.known:
+            self.fail(
+                spec.line, f"parameter {spec.name!r}: size {size!r} is not an earlier parameter"
+            )
+        compiled = (
+            self.formula(spec.expr, spec.line, f"parameter {spec.name!r}")
+            if spec.kind == "expr"
+            else None
+        )
+        self.define(spec.name, spec.line)
+        return compiled
+
+    def define(self, name: str, line: int) -> None:
+        if name in self.known:
+            self.fail(line, f"the name {name!r} is defined twice")
+        self.known.add(name)
+
+    def formula(self, text: str, line: int, what: str) -> Expression:
+        try:
+            compiled = compile_expression(text, mode="bank")
+        except ExpressionError as exc:
+            self.fail(line, f"{what}: {exc.message} in {text!r}")
+        for name in sorted(compiled.names - self.known):
+            hint = difflib.get_close_matches(name, sorted(self.known), n=1)
+            more = f" (did you mean {hint[0]!r}?)" if hint else ""
+            self.fail(line, f"{what}: unknown name {name!r}{more} in {text!r}")
+        return compiled
+
+    def values(
+        self, values: Iterable[tuple[str, str]], line: int
+    ) -> tuple[tuple[str, Expression], ...]:
+        result = []
+        for name, text in values:
+            result.append((name, self.formula(text, line, f"value {name!r}")))
+            self.define(name, line)
+        return tuple(result)
+
+    def sims(self, specs: Iterable[SimSpec]) -> tuple[CompiledSim, ...]:
+        result = tuple(self.sim(spec) for spec in specs)
+        for spec in specs:
+            self.define(spec.name, spec.line)
+        return result
+
+    def sim(self, spec: SimSpec) -> CompiledSim:
+        model = MODELS.get(spec.model)
+        if model is None:
+            hint = difflib.get_close_matches(spec.model, list(MODELS), n=1)
+            more = f" (did you mean {hint[0]!r}?)" if hint else f"; known: {', '.join(MODELS)}"
+            self.fail(spec.line, f"unknown model {spec.model!r}{more}")
+        given = dict(spec.args)
+        for name in given:
+            if name not in model.args:
+                hint = difflib.get_close_matches(name, list(model.args), n=1)
+                more = f" (did you mean {hint[0]!r}?)" if hint else ""
+                self.fail(spec.line, f"model {model.name!r} has no argument {name!r}{more}")
+        args = tuple(
+            (name, arg, self.argument(spec, name, arg, given.get(name, arg.default)))
+            for name, arg in model.args.items()
+        )
+        return CompiledSim(spec.name, model, args, spec.line)
+
+    def argument(self, spec: SimSpec, name: str, arg: Arg, value: Any) -> Evaluator:
+        if value is REQUIRED and name == "seed":
+            return lambda env: env["__seed__"]
+        if value is REQUIRED:
+            self.fail(spec.line, f"model {spec.model!r} needs the argument {name!r}")
+        literal = not isinstance(value, str) or (arg.kind == "option" and value in arg.options)
+        if literal:
+            return lambda _env: value
+        return self.formula(value, spec.line, f"argument {name!r} of {spec.name!r}")
+
+    def part(self, part: Part, scope: set[str]) -> CompiledPart:
+        self.known = set(scope)
+        sims = self.sims(part.simulate)
+        values = self.values(part.values, part.line)
+
+        def formula(text: str | None, what: str) -> Expression | None:
+            return None if text is None else self.formula(text, part.line, what)
+
+        answer = formula(part.answer, "answer") if isinstance(part.answer, str) else None
+        mistakes = tuple((m.name, formula(m.answer, f"mistake {m.name!r}")) for m in part.mistakes)
+        correct = tuple(
+            o.correct
+            if isinstance(o.correct, bool)
+            else self.formula(o.correct, o.line, "option 'correct'")
+            for o in part.options
+        )
+        tables = tuple(
+            tuple((h, self.formula(f, t.line, f"column {h!r}")) for h, f in t.columns)
+            for t in part.tables
+        )
+        charts = tuple(
+            (self.formula(c.values, c.line, "chart values"), formula(c.labels, "chart labels"))
+            for c in part.charts
+        )
+        self.part_texts(part, self.known | TEMPLATE_NAMES)
+        return CompiledPart(part, sims, values, answer, mistakes, correct, tables, charts)
+
+    def part_texts(self, part: Part, scope: set[str]) -> None:
+        texts = [part.prompt, part.explanation, part.working, part.model_answer, *part.hints]
+        texts += [m.feedback for m in part.mistakes]
+        texts += [t for o in part.options for t in (o.text, o.feedback)]
+        texts += [text for t in part.tables for text in (t.title, *(h for h, _ in t.columns))]
+        texts += [c.title for c in part.charts]
+        for text in texts:
+            self.template(text, part.line, scope)
+
+    def template(self, text: str | None, line: int, scope: set[str]) -> None:
+        if not text:
+            return
+        problem = render.template_problem(text, scope)
+        if problem:
+            self.fail(line, problem)

@@ -1,0 +1,283 @@
+"""The terminal quiz: ask variants, grade answers, help progressively, summarize.
+
+:class:`Asker` asks one variant (every part, with hints after wrong answers and the worked
+explanation at the end) and is shared with the practice mode. Each graded answer is passed to
+the recorder *before* its feedback is shown, so whatever the learner has seen acknowledged is
+already stored. The end of input or Ctrl-C ends the quiz with the summary so far.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from tutor.answers import Verdict, parse_bool
+from tutor.bankspec import Question
+from tutor.errors import AnswerFormatError
+from tutor.grading import grade_text, self_rated
+from tutor.present import PartView
+from tutor.terminal import Console
+from tutor.variant import Variant
+
+MAX_ATTEMPTS = {"numeric": 3, "choice": 2, "truefalse": 1, "explain": 1}
+
+
+class EndOfInput(Exception):
+    """Standard input ended (or the learner pressed Ctrl-D) in the middle of a question."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One graded answer to one part."""
+
+    part: int
+    text: str
+    verdict: Verdict
+    attempt_no: int
+    hints_used: int
+    elapsed_s: float
+    final: bool
+
+
+Recorder = Callable[[Variant, Submission], None]
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """How one part went: its last verdict, tries and help used."""
+
+    verdict: Verdict
+    attempts: int
+    hints_used: int
+
+    @property
+    def score(self) -> float:
+        """Full credit on the first try, half on the second, a quarter on the third."""
+        return 0.5 ** (self.attempts - 1) if self.verdict.correct else 0.0
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """How one variant went."""
+
+    variant: Variant
+    parts: tuple[PartResult, ...]
+    elapsed_s: float
+
+    @property
+    def score(self) -> float:
+        return sum(p.score for p in self.parts) / len(self.parts)
+
+    @property
+    def correct(self) -> bool:
+        return all(p.verdict.correct for p in self.parts)
+
+    @property
+    def hints_used(self) -> int:
+        return sum(p.hints_used for p in self.parts)
+
+
+@dataclass
+class QuizSummary:
+    """Results so far, and whether the quiz ran to its end."""
+
+    total: int
+    results: list[QuestionResult] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+
+class Asker:
+    """Asks one variant at the terminal."""
+
+    def __init__(
+        self,
+        console: Console,
+        recorder: Recorder | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.console = console
+        self.recorder = recorder
+        self.clock = clock
+
+    def ask(self, variant: Variant) -> QuestionResult:
+        """Ask every part of ``variant``; raise EndOfInput if input ends first."""
+        start = self.clock()
+        views = [PartView(variant, i, "terminal") for i in range(len(variant.parts))]
+        results = tuple(self._ask_part(view, start) for view in views)
+        return QuestionResult(variant, results, self.clock() - start)
+
+    def _ask_part(self, view: PartView, start: float) -> PartResult:
+        say = self.console.say
+        if view.stem:
+            say(view.stem)
+        if len(view.variant.parts) > 1:
+            say(f"Part {view.index + 1} of {len(view.variant.parts)}", "bold")
+        say(view.prompt)
+        self.console.figures(view, "prompt")
+        self.console.lines(view.options())
+        if view.part.type == "explain":
+            return self._explain(view, start)
+        result = self._attempts(view, start)
+        if not result.verdict.correct:
+            say(f"The answer: {view.answer_text()}", "bold")
+        self._explain_after(view)
+        return result
+
+    def _attempts(self, view: PartView, start: float) -> PartResult:
+        limit = MAX_ATTEMPTS[view.part.type]
+        if view.part.type == "choice":  # with two options a second try gives the answer away
+            limit = min(limit, len(view.key.choices) - 1)
+        attempt, hints = 0, 0
+        while True:
+            text = self._read(view)
+            verdict = self._grade(view, text)
+            if verdict is None:
+                continue
+            attempt += 1
+            final = verdict.correct or attempt >= limit
+            self._record(
+                view,
+                Submission(view.index, text, verdict, attempt, hints, self.clock() - start, final),
+            )
+            self._verdict(view, verdict)
+            if final:
+                return PartResult(verdict, attempt, hints)
+            hints += self._help(view, hints)
+
+    def _read(self, view: PartView) -> str:
+        prompt = "Your answer (letter): " if view.part.type == "choice" else "Your answer: "
+        if view.part.type == "truefalse":
+            prompt = "True or false? "
+        text = self.console.ask(prompt)
+        if text is None:
+            raise EndOfInput
+        return text
+
+    def _grade(self, view: PartView, text: str) -> Verdict | None:
+        try:
+            return grade_text(view.variant, view.index, text)
+        except AnswerFormatError as exc:
+            self.console.say(f"{exc} (This try did not count.)", "warn")
+            return None
+
+    def _verdict(self, view: PartView, verdict: Verdict) -> None:
+        if verdict.correct:
+            self.console.say("✓ Correct.", "ok")
+            return
+        self.console.say("✗ Not quite.", "bad")
+        feedback = view.feedback(verdict)
+        if feedback:
+            self.console.say(feedback)
+
+    def _help(self, view: PartView, given: int) -> int:
+        if not view.has_more_help(given):
+            self.console.say("Try again.", "hint")
+            return 0
+        label = "Hint" if given < len(view.part.hints) else "Partial working"
+        self.console.say(f"{label}: {view.hint(given)}", "hint")
+        return 1
+
+    def _explain_after(self, view: PartView) -> None:
+        self.console.say("Explanation", "title")
+        self.console.say(view.explanation)
+        self.console.figures(view, "explanation")
+
+    def _explain(self, view: PartView, start: float) -> PartResult:
+        text = self.console.ask("Your answer (Enter to see the model answer): ")
+        if text is None:
+            raise EndOfInput
+        self.console.say("Model answer", "title")
+        self.console.say(view.model_answer)
+        knew = self._ask_yes_no("Did your answer cover these points? [y/n] ")
+        verdict = self_rated(knew)
+        self._record(view, Submission(view.index, text, verdict, 1, 0, self.clock() - start, True))
+        self.console.figures(view, "explanation")
+        return PartResult(verdict, 1, 0)
+
+    def _ask_yes_no(self, prompt: str) -> bool:
+        while True:
+            text = self.console.ask(prompt)
+            if text is None:
+                raise EndOfInput
+            try:
+                return parse_bool(text)
+            except AnswerFormatError as exc:
+                self.console.say(str(exc), "warn")
+
+    def _record(self, view: PartView, submission: Submission) -> None:
+        if self.recorder is not None:
+            self.recorder(view.variant, submission)
+
+
+def run_quiz(
+    console: Console,
+    variants: Iterable[Variant],
+    total: int,
+    recorder: Recorder | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> QuizSummary:
+    """Ask each variant in turn; stop cleanly at the end of input or on Ctrl-C."""
+    summary = QuizSummary(total)
+    asker = Asker(console, recorder, clock)
+    start = clock()
+    try:
+        for number, variant in enumerate(variants, 1):
+            _header(console, variant, number, total)
+            summary.results.append(asker.ask(variant))
+    except (EndOfInput, KeyboardInterrupt):
+        summary.interrupted = True
+        console.say()
+        console.say("Quiz ended early.", "warn")
+    summary.elapsed_s = clock() - start
+    return summary
+
+
+def _header(console: Console, variant: Variant, number: int, total: int) -> None:
+    q = variant.question
+    console.say()
+    console.say(
+        f"Question {number} of {total}  ·  {q.topic}  ·  difficulty {q.difficulty}", "title"
+    )
+    console.say(q.title, "bold")
+
+
+def print_summary(console: Console, summary: QuizSummary) -> None:
+    """Score, time taken, and each missed question with the command to try it again."""
+    done = len(summary.results)
+    console.say()
+    console.say("Summary", "title")
+    percent = f" ({100 * summary.score / done:.0f}%)" if done else ""
+    console.say(f"Score: {summary.score:g} / {done}{percent}, {done} of {summary.total} answered")
+    console.say(f"Time: {format_duration(summary.elapsed_s)}")
+    missed = [r for r in summary.results if r.score < 1]
+    if missed:
+        console.say("To review:")
+        console.lines(_missed_line(r) for r in missed)
+
+
+def _missed_line(result: QuestionResult) -> str:
+    q = result.variant.question
+    return (
+        f"  {result.variant.id}  {q.title}  (score {result.score:g})\n"
+        f"      try again: tutor quiz --question {q.id} --seed {result.variant.seed}"
+    )
+
+
+def format_duration(seconds: float) -> str:
+    """12.3 -> "12s", 135 -> "2m 15s"."""
+    whole = round(seconds)
+    return f"{whole // 60}m {whole % 60:02d}s" if whole >= 60 else f"{whole}s"
+
+
+def plan(questions: Sequence[Question], count: int, seed: int) -> list[tuple[Question, int]]:
+    """Pick ``count`` distinct questions and a variant seed for each, all from ``seed``."""
+    chooser = random.Random(seed)  # a private stream: the quiz seed names the whole quiz
+    picked = chooser.sample(list(questions), min(count, len(questions)))
+    return [(q, chooser.randrange(1_000_000)) for q in picked]

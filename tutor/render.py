@@ -1,0 +1,359 @@
+"""Bank texts through Jinja's sandbox, then out as terminal text or escaped HTML.
+
+A bank's prompt or explanation is a Jinja template over the variant's values. It is rendered
+once, in a sandbox with StrictUndefined and a short list of filters, into *marked text*: plain
+text, ``$...$`` math written in LaTeX, and numbers wrapped in private-use markers by the
+``num`` filter. The marked text is then converted for its target:
+
+* terminal: math as Unicode, numbers as ``9.54 × 10⁻⁷``, control characters removed;
+* HTML: everything escaped (autoescaping alone would leave a bank's literal text raw), math
+  as sanitized MathML, numbers as markup, blank lines as paragraphs and ``- `` lines as lists.
+
+The HTML page layouts (worksheets) use a separate, autoescaped environment in
+:mod:`tutor.worksheet`; both share the filters defined here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import html
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal
+
+from jinja2 import StrictUndefined, TemplateError, meta, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from tutor.errors import TutorError
+from tutor.mathtext import latex_to_mathml, latex_to_unicode, split_math_modes
+from tutor.numfmt import Style, format_number
+
+Target = Literal["terminal", "html"]
+OPEN, CLOSE = "\ue000", "\ue001"
+MAX_SOURCE = 20_000
+MAX_OUTPUT = 100_000
+_MARKER = re.compile(f"{OPEN}([^|{CLOSE}]*)\\|([0-9]+){CLOSE}")
+_SAFE_FILTERS = (
+    "abs",
+    "capitalize",
+    "default",
+    "first",
+    "float",
+    "int",
+    "last",
+    "length",
+    "lower",
+    "max",
+    "min",
+    "round",
+    "sum",
+    "title",
+    "trim",
+    "upper",
+)
+_FORBIDDEN = (
+    nodes.Macro,
+    nodes.CallBlock,
+    nodes.Call,
+    nodes.Include,
+    nodes.Import,
+    nodes.FromImport,
+    nodes.Extends,
+    nodes.Block,
+    nodes.Pow,
+    nodes.FilterBlock,
+)
+# Control (Cc), format/bidi (some Cf), private-use (Co) and surrogate (Cs) characters; the
+# second pattern keeps our number markers, which are private-use characters.
+_UNSAFE = "\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff"
+_PRIVATE = "\uf8ff\U000f0000-\U0010ffff"
+_CONTROL = re.compile(f"[{_UNSAFE}\ue000-{_PRIVATE}]")
+_CONTROL_KEEP_MARKERS = re.compile(f"[{_UNSAFE}\ue002-{_PRIVATE}]")
+
+
+class RenderError(TutorError):
+    """A bank text that fails to render for a variant (a name or type problem)."""
+
+
+class _Marked(str):
+    """Text made by our filters; only these may carry number markers."""
+
+
+def number_marker(value: Any, sig: int = 3) -> str:
+    """The ``num`` filter: a number in markers, formatted later for its target."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RenderError(f"the num filter needs a number, not {value!r}")
+    if not 1 <= sig <= 15:
+        raise RenderError(f"the num filter takes 1 to 15 significant figures, not {sig}")
+    return _Marked(f"{OPEN}{float(value)!r}|{sig}{CLOSE}")
+
+
+def percent_marker(value: Any, sig: int = 3) -> str:
+    """The ``pct`` filter: 0.05 as 5%."""
+    return _Marked(number_marker(float(value) * 100, sig) + "%")
+
+
+def join_filter(values: Any, separator: str = ", ") -> str:
+    """``join`` that shows numbers the way ``{{ x }}`` does."""
+    return _Marked(str(separator).join(str(_finalize(v)) for v in values))
+
+
+def _finalize(value: Any) -> Any:
+    """How a bare ``{{ x }}`` prints: floats exactly as drawn, lists item by item."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return number_marker(value, shortest_sig(value))
+    if isinstance(value, tuple | list):
+        return join_filter(value)
+    if isinstance(value, _Marked):
+        return value
+    if isinstance(value, str):  # text from a parameter or a bank: no forged markers
+        return value.replace(OPEN, "").replace(CLOSE, "")
+    return value
+
+
+def shortest_sig(value: float) -> int:
+    """The significant figures of the shortest spelling that reads back as ``value``."""
+    if not math.isfinite(value) or value == 0:
+        return 1
+    digits = repr(abs(value)).split("e")[0].replace(".", "").strip("0")
+    return max(1, min(len(digits), 15))
+
+
+class _BankSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox for bank texts; it refuses operations that could build huge strings."""
+
+    intercepted_binops = frozenset({"*", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if not all(isinstance(v, int | float) for v in (left, right)):
+            raise SecurityError(f"'{operator}' works on numbers only in bank texts")
+        return super().call_binop(context, operator, left, right)
+
+
+@functools.cache
+def _environment() -> _BankSandbox:
+    env = _BankSandbox(undefined=StrictUndefined, finalize=_finalize, autoescape=False)
+    env.filters = {name: env.filters[name] for name in _SAFE_FILTERS}
+    env.filters.update(num=number_marker, pct=percent_marker, join=join_filter)
+    env.globals.clear()
+    return env
+
+
+@functools.lru_cache(maxsize=4096)
+def _template(source: str) -> Any:
+    return _environment().from_string(_clean(source))
+
+
+def _clean(source: str) -> str:
+    return source.replace(OPEN, "").replace(CLOSE, "")
+
+
+def template_problem(source: str, names: Iterable[str]) -> str | None:
+    """Why a bank text cannot be used with these names, or None if it can."""
+    if len(source) > MAX_SOURCE:
+        return f"a text is longer than {MAX_SOURCE} characters"
+    try:
+        tree = _environment().parse(_clean(source))
+    except TemplateError as exc:
+        return (
+            f"text does not parse: {exc.message} (line {getattr(exc, 'lineno', '?')} of the text)"
+        )
+    problem = _forbidden_node(tree)
+    if problem:
+        return problem
+    known = set(names)
+    for name in sorted(meta.find_undeclared_variables(tree) - known):
+        hint = difflib.get_close_matches(name, sorted(known), n=1)
+        more = f" (did you mean {hint[0]!r}?)" if hint else ""
+        return f"text uses the unknown name {name!r}{more}"
+    return None
+
+
+def _forbidden_node(tree: nodes.Template) -> str | None:
+    for node in tree.find_all(_FORBIDDEN):
+        what = (
+            "'**' (compute powers in 'values')"
+            if isinstance(node, nodes.Pow)
+            else type(node).__name__.lower()
+        )
+        return f"texts cannot use {what}"
+    for loop in tree.find_all(nodes.For):
+        if any(True for _ in loop.find_all(nodes.For)):
+            return "texts cannot nest loops"
+    return None
+
+
+def render_marked(source: str, context: Mapping[str, Any]) -> str:
+    """Render a bank text to marked text (see the module docstring)."""
+    try:
+        text: str = _template(source).render(context)
+    except TemplateError as exc:
+        raise RenderError(f"text does not render: {exc.message or exc}") from None
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise RenderError(f"text does not render: {exc}") from None
+    if len(text) > MAX_OUTPUT:
+        raise RenderError(f"a rendered text is longer than {MAX_OUTPUT} characters")
+    return text
+
+
+def render(source: str, context: Mapping[str, Any], target: Target) -> str:
+    """Render a bank text for a terminal or as an HTML fragment."""
+    return convert(render_marked(source, context), target)
+
+
+def convert(marked: str, target: Target) -> str:
+    """Turn marked text into terminal text or an HTML fragment."""
+    return to_html(marked) if target == "html" else to_terminal(marked)
+
+
+def _numbers(text: str, style: Style) -> str:
+    return _MARKER.sub(
+        lambda m: format_number(float(m.group(1)), int(m.group(2)) or 3, style), text
+    )
+
+
+# Math is converted once per *skeleton*: numbers become placeholders, the skeleton's conversion
+# is cached, and the numbers are put back as target markup. Variants of a question share
+# skeletons, so converting their math is nearly free after the first one.
+_HOLD_POWER = re.compile(r"QNUM([0-9]+)Q([⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ⁿⁱ^]?)")
+_HOLD_LATEX = re.compile(r"\\text\{QNUM([0-9]+)Q\}()")
+_HOLD_MATHML = re.compile(r"(<msup>)?<mtext>QNUM([0-9]+)Q</mtext>")
+_LATEX_NUMBER = re.compile(
+    r"(-?)([0-9.]+|\\infty|\\mathrm\{NaN\})(?: \\times 10\^\{(-?[0-9]+)\})?\Z"
+)
+
+
+def _skeleton(segment: str) -> tuple[str, list[tuple[float, int]]]:
+    numbers: list[tuple[float, int]] = []
+
+    def hold(match: re.Match[str]) -> str:
+        numbers.append((float(match.group(1)), int(match.group(2)) or 3))
+        return f"\\text{{QNUM{len(numbers) - 1}Q}}"
+
+    return _MARKER.sub(hold, segment), numbers
+
+
+def _put_back(
+    text: str,
+    pattern: re.Pattern[str],
+    numbers: list[tuple[float, int]],
+    show: Callable[[float, int, bool], str],
+) -> str:
+    """Replace each placeholder; ``show`` learns whether the number is the base of a power."""
+
+    def number(match: re.Match[str]) -> str:
+        if pattern is _HOLD_MATHML:
+            base, index, after = match.group(1), int(match.group(2)), ""
+        else:
+            base, index, after = None, int(match.group(1)), match.group(2)
+        if index >= len(numbers):
+            return ""
+        shown = show(*numbers[index], bool(base or after))
+        return (base or "") + shown + after
+
+    return pattern.sub(number, text)
+
+
+_cached_unicode = functools.lru_cache(maxsize=8192)(latex_to_unicode)
+_cached_mathml = functools.lru_cache(maxsize=8192)(latex_to_mathml)
+
+
+def _math_terminal(segment: str) -> str:
+    skeleton, numbers = _skeleton(segment)
+    return _put_back(_cached_unicode(skeleton), _HOLD_POWER, numbers, _number_unicode)
+
+
+def _number_unicode(value: float, sig: int, raised: bool = False) -> str:
+    """A number in terminal math; bracketed when a power follows and it has a sign or a ×."""
+    text = format_number(value, sig, "unicode")
+    compound = " × " in text or text.startswith("\u2212")
+    return f"({text})" if raised and compound else text
+
+
+def _math_html(segment: str, display: bool) -> str:
+    skeleton, numbers = _skeleton(segment)
+    mathml = _put_back(
+        _cached_mathml(skeleton, display=display), _HOLD_MATHML, numbers, _number_mathml
+    )
+    return _put_back(mathml, _HOLD_LATEX, numbers, _number_latex)
+
+
+def _number_latex(value: float, sig: int, _raised: bool = False) -> str:
+    """A number for the LaTeX annotation, braced so that a following power applies to it."""
+    return f"{{{format_number(value, sig, 'latex')}}}"
+
+
+def _number_mathml(value: float, sig: int, raised: bool = False) -> str:
+    """A formatted number as MathML: sign, mantissa and a power of ten (bracketed if raised)."""
+    match = _LATEX_NUMBER.match(format_number(value, sig, "latex"))
+    if match is None:  # pragma: no cover - format_number's latex style always matches
+        return f"<mtext>{html.escape(format_number(value, sig, 'unicode'))}</mtext>"
+    sign, mantissa, exponent = match.groups()
+    parts = ["<mo>\u2212</mo>"] if sign else []
+    parts.append(
+        {"\\infty": "<mi>∞</mi>", "\\mathrm{NaN}": "<mtext>NaN</mtext>"}.get(
+            mantissa, f"<mn>{mantissa}</mn>"
+        )
+    )
+    if exponent is not None:
+        power = (
+            f"<mrow><mo>\u2212</mo><mn>{exponent[1:]}</mn></mrow>"
+            if exponent.startswith("-")
+            else f"<mn>{exponent}</mn>"
+        )
+        parts.append(f"<mo>×</mo><msup><mn>10</mn>{power}</msup>")
+    if raised and (sign or exponent is not None):
+        parts = ['<mo stretchy="false">(</mo>', *parts, '<mo stretchy="false">)</mo>']
+    return f"<mrow>{''.join(parts)}</mrow>"
+
+
+def to_terminal(marked: str) -> str:
+    """Marked text as plain terminal text: Unicode math, no control characters."""
+    pieces = []
+    for mode, segment in split_math_modes(marked):
+        pieces.append(_numbers(segment, "unicode") if mode == "text" else _math_terminal(segment))
+    return strip_controls("".join(pieces).replace("**", ""))
+
+
+def strip_controls(text: str, keep_markers: bool = False) -> str:
+    """Remove characters that could move the cursor, recolour or reorder a terminal."""
+    text = text.replace("\t", "    ").replace("\r\n", "\n")
+    return (_CONTROL_KEEP_MARKERS if keep_markers else _CONTROL).sub("", text)
+
+
+def to_html(marked: str) -> str:
+    """Marked text as an HTML fragment: paragraphs, lists, MathML, all else escaped."""
+    blocks = [b for b in re.split(r"\n\s*\n", marked.strip()) if b.strip()]
+    return "\n".join(_html_block(block) for block in blocks)
+
+
+def _html_block(block: str) -> str:
+    lines = block.strip().split("\n")
+    if all(line.lstrip().startswith("- ") for line in lines):
+        items = "".join(f"<li>{_html_inline(line.lstrip()[2:])}</li>" for line in lines)
+        return f"<ul>{items}</ul>"
+    return f"<p>{'<br>'.join(_html_inline(line) for line in lines)}</p>"
+
+
+def _html_inline(text: str) -> str:
+    pieces = []
+    for mode, segment in split_math_modes(text):
+        if mode == "text":
+            escaped = html.escape(strip_controls(segment, keep_markers=True), quote=True)
+            pieces.append(_numbers(escaped, "html"))
+        else:
+            pieces.append(_math_html(segment, mode == "display"))
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", "".join(pieces))
+
+
+def shared_filters() -> dict[str, Callable[..., Any]]:
+    """Filters for the HTML page environment: numbers straight to markup."""
+    return {
+        "num": lambda v, sig=3: format_number(float(v), sig, "html"),
+        "pct": lambda v, sig=3: format_number(float(v) * 100, sig, "html") + "%",
+    }

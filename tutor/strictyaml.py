@@ -1,0 +1,145 @@
+"""Strict YAML for untrusted banks: plain data with the line of every value.
+
+PyYAML's safe loader still follows YAML 1.1, where ``1e-3`` is a string and ``no`` is False.
+Banks are written by people, so we resolve scalars the way people write them, refuse anchors,
+aliases, merge keys, explicit tags and duplicate keys, cap size and nesting, and remember the
+line of every mapping key and list item so that errors can point at it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import yaml
+
+from tutor.errors import BankError
+
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 24
+MAX_STRING = 20_000
+
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Composes nodes only; with no implicit resolvers every plain scalar stays text."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str, list[object]]] = {}
+
+
+class YamlMap(dict[str, Any]):
+    """A mapping that remembers its own line and the line of each key (1-based)."""
+
+    line: int
+    key_lines: dict[str, int]
+
+
+class YamlList(list[Any]):
+    """A list that remembers its own line and the line of each item (1-based)."""
+
+    line: int
+    item_lines: list[int]
+
+
+def load_yaml(text: str, path: str) -> Any:
+    """Parse one YAML document into YamlMap / YamlList / scalars, or raise BankError."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise BankError(f"file is larger than {MAX_BYTES // 1000} kB", path=path)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise BankError(f"not valid YAML: {exc.problem or exc}", path=path, line=line) from None
+    except yaml.YAMLError as exc:
+        raise BankError(f"not valid YAML: {exc}", path=path) from None
+    if node is None:
+        return None
+    return _Converter(path).convert(node, depth=0)
+
+
+class _Converter:
+    """Turns composed YAML nodes into plain data, enforcing the strict rules."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.seen: set[int] = set()
+
+    def fail(self, node: yaml.Node, message: str) -> BankError:
+        return BankError(message, path=self.path, line=node.start_mark.line + 1)
+
+    def convert(self, node: yaml.Node, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"nested more than {MAX_DEPTH} levels deep")
+        if id(node) in self.seen:
+            raise self.fail(node, "anchors and aliases (&name, *name) are not supported")
+        self.seen.add(id(node))
+        if node.tag not in _PLAIN_TAGS:
+            raise self.fail(node, f"explicit tags such as {node.tag!r} are not supported")
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return self.sequence(node, depth)
+        return self.scalar(node)  # type: ignore[arg-type]
+
+    def mapping(self, node: yaml.MappingNode, depth: int) -> YamlMap:
+        result = YamlMap()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = self.convert(key_node, depth + 1)
+            if key_node.tag == "tag:yaml.org,2002:merge" or key == "<<":
+                raise self.fail(key_node, "merge keys (<<) are not supported")
+            if not isinstance(key, str):
+                raise self.fail(key_node, f"keys must be text, not {key!r}")
+            if key in result:
+                first = result.key_lines[key]
+                raise self.fail(key_node, f"duplicate key {key!r} (first given on line {first})")
+            result[key] = self.convert(value_node, depth + 1)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def sequence(self, node: yaml.SequenceNode, depth: int) -> YamlList:
+        result = YamlList(self.convert(item, depth + 1) for item in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [item.start_mark.line + 1 for item in node.value]
+        return result
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        text = node.value
+        if len(text) > MAX_STRING:
+            raise self.fail(node, f"text longer than {MAX_STRING} characters")
+        if node.style:  # quoted or block scalars are always text (plain style is None or "")
+            return text
+        return resolve_plain_scalar(text)
+
+
+def resolve_plain_scalar(text: str) -> Any:
+    """Read an unquoted scalar the way people write it: 1e-3 is a number, 'no' is text."""
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text) and any(c.isdigit() for c in text):
+        return float(text)
+    return text
+
+
+def line_of(container: Any, key: str | int | None = None) -> int | None:
+    """The line of ``container[key]`` (or of the container itself), when known."""
+    if isinstance(container, YamlMap):
+        return (
+            container.key_lines.get(key, container.line) if isinstance(key, str) else container.line
+        )
+    if isinstance(container, YamlList):
+        if isinstance(key, int) and 0 <= key < len(container.item_lines):
+            return container.item_lines[key]
+        return container.line
+    return None

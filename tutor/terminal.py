@@ -1,0 +1,109 @@
+"""Terminal input and output for the interactive front ends.
+
+Colour only on a TTY and never with NO_COLOR set; every string is stripped of control
+characters before it is written, so nothing from a bank can move the cursor or recolour the
+terminal. Answers may come from a pipe: then each answer read is echoed, so a transcript reads
+like the interactive session, and the end of input is reported as ``None``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from typing import Literal, TextIO
+
+import click
+
+from tutor.bankspec import Show
+from tutor.charts import text_bar_chart, text_table
+from tutor.present import PartView
+from tutor.render import strip_controls
+from tutor.variant import Variant
+
+Style = Literal["title", "ok", "bad", "hint", "dim", "bold", "warn"]
+_STYLES: dict[str, dict[str, object]] = {
+    "title": {"bold": True, "fg": "cyan"},
+    "ok": {"bold": True, "fg": "green"},
+    "bad": {"bold": True, "fg": "red"},
+    "hint": {"fg": "yellow"},
+    "warn": {"fg": "magenta"},
+    "dim": {"dim": True},
+    "bold": {"bold": True},
+}
+
+
+def wants_color(stream: TextIO) -> bool:
+    """Colour on a terminal, unless the NO_COLOR convention asks for none."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+class Console:
+    """Reads answers and writes sanitized, optionally coloured, text."""
+
+    def __init__(
+        self, stdin: TextIO | None = None, stdout: TextIO | None = None, color: bool | None = None
+    ) -> None:
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.color = wants_color(self.stdout) if color is None else color
+        self.echo_input = not _isatty(self.stdin)
+
+    def say(self, text: str = "", style: Style | None = None) -> None:
+        """Write a line (or block) of text."""
+        self.write(text + "\n", style)
+
+    def write(self, text: str, style: Style | None = None) -> None:
+        clean = strip_controls(text)
+        if style and self.color:
+            clean = click.style(clean, **_STYLES[style])  # type: ignore[arg-type]
+        click.echo(clean, file=self.stdout, nl=False, color=self.color)
+
+    def ask(self, prompt: str) -> str | None:
+        """Show ``prompt`` and read one line; None when input has ended."""
+        self.write(prompt, "bold")
+        self.stdout.flush()
+        line = self.stdin.readline()
+        if not line:
+            self.say()
+            return None
+        if self.echo_input:
+            self.say(strip_controls(line.rstrip("\n")))
+        return line.rstrip("\r\n")
+
+    def figures(self, view: PartView, show: Show) -> None:
+        """Draw the part's tables and charts meant for the prompt or the explanation."""
+        for table in view.tables(show):
+            self.say(text_table(table.headers, table.rows, title=table.title))
+        for chart in view.charts(show):
+            title = f"{chart.title} ({chart.value_label})" if chart.value_label else chart.title
+            self.say(text_bar_chart(chart.labels, chart.values, title=title))
+
+    def variant_in_full(self, variant: Variant) -> None:
+        """A variant with everything: prompt, figures, options, answer, explanation."""
+        self.say(f"{variant.question.title}  [{variant.id}]", "title")
+        for i in range(len(variant.parts)):
+            view = PartView(variant, i, "terminal")
+            if view.stem:
+                self.say(view.stem)
+            if len(variant.parts) > 1:
+                self.say(f"Part {i + 1}", "bold")
+            self.say(view.prompt)
+            self.figures(view, "prompt")
+            self.lines(view.options())
+            numeric = view.part.type == "numeric"
+            tolerance = f"  ({view.key.tolerance.describe()})" if numeric else ""
+            self.say(f"Answer: {view.answer_text()}{tolerance}", "ok")
+            self.say(view.explanation or view.model_answer)
+            self.figures(view, "explanation")
+
+    def lines(self, items: Iterable[str]) -> None:
+        for item in items:
+            self.say(item)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except ValueError:  # a closed stream
+        return False

@@ -1,0 +1,235 @@
+"""Turn a question and a seed into a variant: its numbers, true answers and wrong answers.
+
+A variant is fully named by (question id, seed). Parameters are drawn, the models run, and the
+answer of every part computed by the engine. A draw whose answer is not a finite number (and
+the question does not say it is about overflow or underflow), or that breaks a ``require``
+rule, is redrawn from the same stream, so the result is still a function of the seed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tutor.answers import Tolerance, distinct
+from tutor.bankspec import ParamSpec, Question
+from tutor.compiled import CompiledPart, CompiledQuestion, CompiledSim, compile_question
+from tutor.errors import BankError, ExpressionError, SimulationError
+from tutor.models import check_arg, run_model
+from tutor.params import rng_for, sample_param
+
+MAX_DRAWS = 100
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a multiple-choice part, in the order shown to the learner."""
+
+    correct: bool
+    text: str | None = None
+    value: float | None = None
+    mistake: str | None = None
+    feedback: str | None = None
+
+
+@dataclass(frozen=True)
+class PartKey:
+    """The answer key of one part of a variant, and the values its texts may use."""
+
+    expected: Any
+    tolerance: Tolerance
+    mistakes: Mapping[str, float]
+    choices: tuple[Choice, ...]
+    context: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One seeded instance of a question."""
+
+    question: Question
+    seed: int
+    params: Mapping[str, Any]
+    parts: tuple[PartKey, ...]
+    compiled: CompiledQuestion = field(repr=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        """The variant id shown to learners: ``question-id@seed``."""
+        return f"{self.question.id}@{self.seed}"
+
+
+class _Redraw(Exception):
+    """This draw breaks a rule of the question; draw again from the same stream."""
+
+
+def make_variant(question: Question, seed: int) -> Variant:
+    """The variant named by (question id, seed)."""
+    compiled = compile_question(question)
+    rng = rng_for(question.id, seed)
+    for _ in range(MAX_DRAWS):
+        try:
+            return _draw(compiled, rng, seed)
+        except _Redraw:
+            continue
+    raise _bank_error(
+        question,
+        question.source.line,
+        f"no valid variant in {MAX_DRAWS} draws for seed {seed}: "
+        "widen the parameter ranges or relax 'require'",
+    )
+
+
+def _draw(cq: CompiledQuestion, rng: np.random.Generator, seed: int) -> Variant:
+    q = cq.question
+    env: dict[str, Any] = {}
+    for spec, (_, formula) in zip(q.params, cq.params, strict=True):
+        env[spec.name] = _sample(q, spec, formula, rng, env)
+    params = dict(env)
+    _run_sims(q, cq.sims, env, rng)
+    _evaluate_values(q, cq.values, env, q.source.line)
+    for rule in cq.require:
+        if not _eval(q, rule, env, q.source.line):
+            raise _Redraw
+    parts = tuple(_part_key(q, part, dict(env), rng) for part in cq.parts)
+    return Variant(q, seed, params, parts, cq)
+
+
+def _sample(
+    q: Question, spec: ParamSpec, formula: Any, rng: np.random.Generator, env: dict[str, Any]
+) -> Any:
+    try:
+        return sample_param(spec, rng, env, lambda e: _eval(q, formula, e, spec.line))
+    except ValueError as exc:
+        raise _bank_error(q, spec.line, f"parameter {spec.name!r}: {exc}") from None
+
+
+def _run_sims(
+    q: Question, sims: tuple[CompiledSim, ...], env: dict[str, Any], rng: np.random.Generator
+) -> None:
+    for run in sims:
+        env["__seed__"] = int(rng.integers(2**31))  # drawn even if unused, so streams stay put
+        args = {}
+        for name, arg, evaluator in run.args:
+            value = _eval(q, evaluator, env, run.line)
+            args[name] = None if value is None else _checked(q, run, name, arg, value)
+        env.pop("__seed__")
+        try:
+            with np.errstate(all="ignore"):
+                env[run.name] = run_model(run.model.name, args)
+        except SimulationError as exc:
+            raise _bank_error(q, run.line, str(exc)) from None
+
+
+def _checked(q: Question, run: CompiledSim, name: str, arg: Any, value: Any) -> Any:
+    try:
+        return check_arg(run.model.name, name, arg, value)
+    except SimulationError as exc:
+        raise _bank_error(q, run.line, str(exc)) from None
+
+
+def _evaluate_values(q: Question, values: Any, env: dict[str, Any], line: int) -> None:
+    for name, formula in values:
+        env[name] = _eval(q, formula, env, line)
+
+
+def _part_key(
+    q: Question, cp: CompiledPart, env: dict[str, Any], rng: np.random.Generator
+) -> PartKey:
+    part = cp.part
+    _run_sims(q, cp.sims, env, rng)
+    _evaluate_values(q, cp.values, env, part.line)
+    expected = _expected(q, cp, env)
+    mistakes = {
+        name: _number(q, part.line, f"mistake {name!r}", _eval(q, f, env, part.line))
+        for name, f in cp.mistakes
+        if f is not None
+    }
+    if part.type == "numeric" or (part.type == "choice" and not part.is_text_choice):
+        _require_distinct(part.tolerance, expected, mistakes, all_pairs=part.type == "choice")
+    choices = (
+        _choices(q, cp, env, rng, expected=expected, mistakes=mistakes)
+        if part.type == "choice"
+        else ()
+    )
+    if part.is_text_choice:
+        expected = next(i for i, c in enumerate(choices) if c.correct)
+    env.update(answer=expected, mistakes=mistakes, tolerance=part.tolerance.describe())
+    return PartKey(expected, part.tolerance, mistakes, choices, env)
+
+
+def _require_distinct(
+    tolerance: Tolerance, expected: float, mistakes: Mapping[str, float], *, all_pairs: bool
+) -> None:
+    """Redraw when a wrong answer would grade as right (or, for options, two look alike)."""
+    values = [expected, *mistakes.values()]
+    for i, a in enumerate(values if all_pairs else values[:1]):
+        for b in values[i + 1 :]:
+            if not distinct(a, b, tolerance):
+                raise _Redraw
+
+
+def _expected(q: Question, cp: CompiledPart, env: Mapping[str, Any]) -> Any:
+    part = cp.part
+    if part.type == "truefalse":
+        value = (
+            part.answer if isinstance(part.answer, bool) else _eval(q, cp.answer, env, part.line)
+        )
+        if not isinstance(value, bool):
+            raise _bank_error(
+                q, part.line, f"a true/false answer must be true or false, not {value!r}"
+            )
+        return value
+    if cp.answer is None:
+        return None
+    value = _number(q, part.line, "answer", _eval(q, cp.answer, env, part.line))
+    if not math.isfinite(value) and not part.allow_nonfinite:
+        raise _Redraw
+    return value
+
+
+def _choices(
+    q: Question,
+    cp: CompiledPart,
+    env: Mapping[str, Any],
+    rng: np.random.Generator,
+    *,
+    expected: Any,
+    mistakes: Mapping[str, float],
+) -> tuple[Choice, ...]:
+    part = cp.part
+    if part.is_text_choice:
+        flags = [c if isinstance(c, bool) else _eval(q, c, env, part.line) for c in cp.correct]
+        if sum(1 for f in flags if f is True) != 1:
+            raise _bank_error(q, part.line, f"exactly one option must be correct, not {flags}")
+        choices = [
+            Choice(f is True, o.text, None, o.mistake, o.feedback)
+            for o, f in zip(part.options, flags, strict=True)
+        ]
+    else:
+        choices = [Choice(True, value=expected)]
+        choices += [Choice(False, value=v, mistake=n) for n, v in mistakes.items()]
+    order = rng.permutation(len(choices)) if part.shuffle else range(len(choices))
+    return tuple(choices[int(i)] for i in order)
+
+
+def _eval(q: Question, formula: Any, env: Mapping[str, Any], line: int) -> Any:
+    try:
+        return formula(env)
+    except ExpressionError as exc:
+        text = getattr(formula, "text", "")
+        raise _bank_error(q, line, f"{exc.message} in {text!r}" if text else exc.message) from None
+
+
+def _number(q: Question, line: int, what: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _bank_error(q, line, f"{what} must be a number, not {value!r}")
+    return float(value)
+
+
+def _bank_error(q: Question, line: int, message: str) -> BankError:
+    return BankError(message, path=q.source.path, line=line, question=q.id)
