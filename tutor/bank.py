@@ -32,6 +32,7 @@ from tutor.bankspec import (
 )
 from tutor.concepts import CLAIMS, CONCEPTS
 from tutor.errors import BankError
+from tutor.expr import RESERVED_NAMES
 from tutor.fields import FieldReader
 from tutor.strictyaml import YamlList, YamlMap, load_yaml
 
@@ -101,9 +102,11 @@ def parse_bank(text: str, path: str, content_hash: str = "") -> Bank:
     """Validate bank text already read from ``path``."""
     root = load_yaml(text, path)
     reader = FieldReader(path)
-    top = reader.mapping(None, None, root) if root is not None else None
-    if top is None:
+    if root is None:
         raise BankError("the bank is empty; it needs 'topic' and 'questions'", path=path)
+    if not isinstance(root, YamlMap):
+        raise BankError("a bank is a mapping with 'topic' and 'questions'", path=path, line=1)
+    top = root
     reader.keys(top, BANK_KEYS, required=("topic", "questions"))
     topic = _slug(reader, top, "topic")
     items = reader.sequence(top, "questions", min_items=1)
@@ -143,6 +146,7 @@ def _question(
         values=_values(reader, q),
         require=reader.texts(q, "require"),
         minutes=reader.number(q, "minutes", 2.0),
+        lines=_lines(q),
     )
 
 
@@ -176,9 +180,19 @@ def _part(reader: FieldReader, m: YamlMap, *, nested: bool) -> Part:
         values=_values(reader, m) if nested else (),
         tables=_figures(reader, m, "table", _table),
         charts=_figures(reader, m, "chart", _chart),
+        lines=_lines(m),
     )
     _check_part(reader, m, part)
     return part
+
+
+def _lines(m: YamlMap) -> tuple[tuple[str, int], ...]:
+    """Where each field of a question or part is written, and each of its named values."""
+    lines = list(m.key_lines.items())
+    values = m.get("values")
+    if isinstance(values, YamlMap):
+        lines += [(f"values.{name}", line) for name, line in values.key_lines.items()]
+    return tuple(lines)
 
 
 def _check_part(reader: FieldReader, m: YamlMap, part: Part) -> None:

@@ -119,6 +119,11 @@ class Part:
     values: tuple[tuple[str, str], ...] = ()
     tables: tuple[TableSpec, ...] = ()
     charts: tuple[ChartSpec, ...] = ()
+    lines: tuple[tuple[str, int], ...] = ()
+
+    def line_of(self, key: str) -> int:
+        """The line of one of this part's fields (``values.x`` for a value), else the part's."""
+        return dict(self.lines).get(key, self.line)
 
     @property
     def is_text_choice(self) -> bool:
@@ -145,6 +150,11 @@ class Question:
     values: tuple[tuple[str, str], ...] = ()
     require: tuple[str, ...] = ()
     minutes: float = 2.0
+    lines: tuple[tuple[str, int], ...] = ()
+
+    def line_of(self, key: str) -> int:
+        """The line of one of the question's fields, else the question's own line."""
+        return dict(self.lines).get(key, self.source.line)
 
     @property
     def kind(self) -> str:

@@ -25,6 +25,15 @@ def data_dir(name: str) -> Path:
     return installed if installed.is_dir() else here.parent / name
 
 
+class BankPathError(TutorError):
+    """A --bank path that is missing or holds no bank files."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
 def bank_files(paths: Iterable[Path]) -> list[Path]:
     """The bank files named by ``paths``: files as given, folders expanded (sorted)."""
     files: list[Path] = []
@@ -32,12 +41,12 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.suffix in BANK_SUFFIXES and p.is_file())
             if not found:
-                raise TutorError(f"{path}: no .yaml bank files in this folder")
+                raise BankPathError(path, "no .yaml bank files in this folder")
             files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
-            raise TutorError(f"{path}: no such bank file or folder")
+            raise BankPathError(path, "no such bank file or folder")
     return files
 
 

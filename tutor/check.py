@@ -18,9 +18,9 @@ from pathlib import Path
 from tutor.answers import distinct, grade, parse_answer, tolerance_problem
 from tutor.bank import load_bank
 from tutor.bankspec import Bank, Question
-from tutor.catalog import bank_files, data_dir
+from tutor.catalog import BankPathError, bank_files, data_dir
 from tutor.compiled import compile_question
-from tutor.errors import AnswerFormatError, BankError, TutorError
+from tutor.errors import AnswerFormatError, BankError
 from tutor.grading import grade_text
 from tutor.present import LETTERS, PartView
 from tutor.variant import Variant, make_variant
@@ -65,11 +65,12 @@ def check_paths(paths: Sequence[Path], seeds: int) -> tuple[list[Problem], Check
 
 
 def _load_all(paths: Sequence[Path], problems: list[Problem]) -> list[Bank]:
-    try:
-        files = bank_files(paths or [data_dir("questions")])
-    except TutorError as exc:
-        problems.append(Problem(str(paths[0]) if paths else "", None, None, str(exc)))
-        return []
+    files = []
+    for path in paths or [data_dir("questions")]:
+        try:
+            files += bank_files([path])
+        except BankPathError as exc:
+            problems.append(Problem(str(exc.path), None, None, exc.reason))
     banks = []
     for path in files:
         try:

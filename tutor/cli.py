@@ -256,5 +256,88 @@ def check(paths: tuple[Path, ...], seeds: int) -> None:
         sys.exit(1)
 
 
+# tutor simulate's choices, spelled out so that `tutor --help` does not import NumPy
+# (tests/test_simulate_cli.py checks them against tutor.sim).
+SIM_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "softplus", "linear")
+SIM_INITS = (
+    "zeros", "constant", "normal", "uniform", "xavier-normal", "xavier-uniform",
+    "he-normal", "he-uniform", "lecun-normal", "orthogonal",
+)  # fmt: skip
+
+
+@main.command()
+@click.option("--depth", type=click.IntRange(1, 1000), required=True, help="Number of layers.")
+@click.option("--width", type=click.IntRange(1, 4096), required=True, help="Units per layer.")
+@click.option("--activation", type=click.Choice(SIM_ACTIVATIONS), required=True,
+              help="Activation of every layer.")  # fmt: skip
+@click.option("--init", "init", type=click.Choice(SIM_INITS), required=True,
+              help="Weight initializer; normal and uniform need --std.")  # fmt: skip
+@click.option("--std", type=click.FloatRange(0, 1e6), help="Weight std for --init normal/uniform.")
+@click.option("--value", type=click.FloatRange(-1e6, 1e6), default=0.0,
+              help="Every weight's value for --init constant.")  # fmt: skip
+@click.option("--residual", is_flag=True, help="Residual blocks: h = h_prev + f(z).")
+@click.option("--batchnorm", is_flag=True, help="Batch normalization before each activation.")
+@click.option("--batch", type=click.IntRange(1, 4096), default=64, show_default=True,
+              help="Examples in the N(0, 1) input batch.")  # fmt: skip
+@click.option("--loss", type=click.Choice(("mean", "mse")), default="mean", show_default=True,
+              help="Loss for the gradients: mean of the output, or MSE to a target.")  # fmt: skip
+@click.option("--dtype", type=click.Choice(("float16", "float32", "float64")), default="float64",
+              show_default=True, help="Precision of the run.")  # fmt: skip
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Seed of the weights and data (same seed, same numbers).")  # fmt: skip
+@click.option("--steps", type=click.IntRange(0, 10_000), help="Also train with SGD for K steps.")
+@click.option("--lr", type=click.FloatRange(0, 1e6), help="Learning rate (default 0.01).")
+@click.option("--clip-norm", type=click.FloatRange(0, 1e12, min_open=True),
+              help="Clip gradients to this global norm.")  # fmt: skip
+@click.option("--clip-value", type=click.FloatRange(0, 1e12, min_open=True),
+              help="Clip every gradient entry to [-C, C].")  # fmt: skip
+@click.option("--l2", type=click.FloatRange(0, 1e6), default=0.0, help="L2 penalty coefficient.")
+@click.option("--weight-decay", type=click.FloatRange(0, 1e6), default=0.0,
+              help="Decoupled weight decay per step.")  # fmt: skip
+@click.option("--compare", metavar="KEY=V1,V2",
+              help="Run once per value, side by side, e.g. init=normal,he-normal.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def simulate(as_json: bool, compare: str | None, **options: Any) -> None:
+    """Simulate a network: per-layer gradient norms, a chart, and a diagnosis.
+
+    Runs one forward and backward pass of a seeded fully connected network and reports each
+    layer (layer 1 is the input side). With --steps it also trains it on a small synthetic
+    regression task and reports the loss curve.
+
+    \b
+    Examples:
+      tutor simulate --depth 30 --width 256 --activation sigmoid --init xavier-normal
+      tutor simulate --depth 50 --width 256 --activation relu --init normal --std 1
+      tutor simulate --depth 50 --width 256 --activation relu --init normal --std 1 \\
+          --compare init=normal,he-normal
+      tutor simulate --depth 5 --width 32 --activation linear --init xavier-normal \\
+          --steps 100 --lr 3 --clip-norm 1
+      tutor simulate --depth 20 --width 64 --activation tanh --init he-normal --json
+    """
+    from tutor.simulate import (
+        SimulateOptions,
+        comparison_json,
+        comparison_text,
+        run_comparison,
+        run_json,
+        run_simulation,
+        run_text,
+    )
+
+    opts = SimulateOptions(**options)
+    if compare:
+        key, runs = run_comparison(opts, compare)
+        if as_json:
+            emit_json(comparison_json(key, runs))
+        else:
+            click.echo(comparison_text(key, runs))
+        return
+    run = run_simulation(opts)
+    if as_json:
+        emit_json(run_json(run))
+    else:
+        click.echo(run_text(run))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

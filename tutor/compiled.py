@@ -88,11 +88,11 @@ class _Compiler:
         q = self.question
         params = tuple((p.name, self.param(p)) for p in q.params)
         sims = self.sims(q.simulate)
-        values = self.values(q.values, q.source.line)
-        require = tuple(self.formula(r, q.source.line, "require") for r in q.require)
+        values = self.values(q.values, q.line_of)
+        require = tuple(self.formula(r, q.line_of("require"), "require") for r in q.require)
         scope = set(self.known)
         parts = tuple(self.part(p, scope) for p in q.parts)
-        self.template(q.stem, q.source.line, scope)
+        self.template(q.stem, q.line_of("prompt"), scope)
         return CompiledQuestion(q, params, sims, values, require, parts)
 
     def param(self, spec: ParamSpec) -> Expression | None:
@@ -127,10 +127,11 @@ class _Compiler:
         return compiled
 
     def values(
-        self, values: Iterable[tuple[str, str]], line: int
+        self, values: Iterable[tuple[str, str]], line_of: Callable[[str], int]
     ) -> tuple[tuple[str, Expression], ...]:
         result = []
         for name, text in values:
+            line = line_of(f"values.{name}")
             result.append((name, self.formula(text, line, f"value {name!r}")))
             self.define(name, line)
         return tuple(result)
@@ -172,17 +173,17 @@ class _Compiler:
     def part(self, part: Part, scope: set[str]) -> CompiledPart:
         self.known = set(scope)
         sims = self.sims(part.simulate)
-        values = self.values(part.values, part.line)
+        values = self.values(part.values, part.line_of)
 
-        def formula(text: str | None, what: str) -> Expression | None:
-            return None if text is None else self.formula(text, part.line, what)
+        def formula(text: str | None, line: int, what: str) -> Expression | None:
+            return None if text is None else self.formula(text, line, what)
 
-        answer = formula(part.answer, "answer") if isinstance(part.answer, str) else None
-        mistakes = tuple((m.name, formula(m.answer, f"mistake {m.name!r}")) for m in part.mistakes)
+        answer = part.answer if isinstance(part.answer, str) else None
+        mistakes = tuple(
+            (m.name, formula(m.answer, m.line, f"mistake {m.name!r}")) for m in part.mistakes
+        )
         correct = tuple(
-            o.correct
-            if isinstance(o.correct, bool)
-            else self.formula(o.correct, o.line, "option 'correct'")
+            o.correct if isinstance(o.correct, bool) else self.formula(o.correct, o.line, "correct")
             for o in part.options
         )
         tables = tuple(
@@ -190,20 +191,28 @@ class _Compiler:
             for t in part.tables
         )
         charts = tuple(
-            (self.formula(c.values, c.line, "chart values"), formula(c.labels, "chart labels"))
+            (self.formula(c.values, c.line, "chart values"), formula(c.labels, c.line, "labels"))
             for c in part.charts
         )
         self.part_texts(part, self.known | TEMPLATE_NAMES)
-        return CompiledPart(part, sims, values, answer, mistakes, correct, tables, charts)
+        compiled_answer = formula(answer, part.line_of("answer"), "answer")
+        return CompiledPart(part, sims, values, compiled_answer, mistakes, correct, tables, charts)
 
     def part_texts(self, part: Part, scope: set[str]) -> None:
-        texts = [part.prompt, part.explanation, part.working, part.model_answer, *part.hints]
-        texts += [m.feedback for m in part.mistakes]
-        texts += [t for o in part.options for t in (o.text, o.feedback)]
-        texts += [text for t in part.tables for text in (t.title, *(h for h, _ in t.columns))]
-        texts += [c.title for c in part.charts]
-        for text in texts:
-            self.template(text, part.line, scope)
+        """Check every text of a part, each located at its own field."""
+        fields = ("prompt", "explanation", "working", "model_answer")
+        located = [(getattr(part, key), part.line_of(key)) for key in fields]
+        located += [(hint, part.line_of("hints")) for hint in part.hints]
+        located += [(m.feedback, m.line) for m in part.mistakes]
+        located += [(t, o.line) for o in part.options for t in (o.text, o.feedback)]
+        located += [
+            (t, table.line)
+            for table in part.tables
+            for t in (table.title, *(h for h, _ in table.columns))
+        ]
+        located += [(c.title, c.line) for c in part.charts]
+        for text, line in located:
+            self.template(text, line, scope)
 
     def template(self, text: str | None, line: int, scope: set[str]) -> None:
         if not text:

@@ -66,21 +66,24 @@ class Variant:
 class _Redraw(Exception):
     """This draw breaks a rule of the question; draw again from the same stream."""
 
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
 
 def make_variant(question: Question, seed: int) -> Variant:
     """The variant named by (question id, seed)."""
     compiled = compile_question(question)
     rng = rng_for(question.id, seed)
+    reasons: dict[str, int] = {}
     for _ in range(MAX_DRAWS):
         try:
             return _draw(compiled, rng, seed)
-        except _Redraw:
-            continue
+        except _Redraw as redraw:
+            reasons[redraw.reason] = reasons.get(redraw.reason, 0) + 1
+    common = max(reasons, key=reasons.__getitem__)
     raise _bank_error(
-        question,
-        question.source.line,
-        f"no valid variant in {MAX_DRAWS} draws for seed {seed}: "
-        "widen the parameter ranges or relax 'require'",
+        question, question.source.line, f"no valid variant in {MAX_DRAWS} draws: {common}"
     )
 
 
@@ -94,7 +97,7 @@ def _draw(cq: CompiledQuestion, rng: np.random.Generator, seed: int) -> Variant:
     _evaluate_values(q, cq.values, env, q.source.line)
     for rule in cq.require:
         if not _eval(q, rule, env, q.source.line):
-            raise _Redraw
+            raise _Redraw(f"the rule {rule.text!r} is never met")
     parts = tuple(_part_key(q, part, dict(env), rng) for part in cq.parts)
     return Variant(q, seed, params, parts, cq)
 
@@ -166,11 +169,11 @@ def _require_distinct(
     tolerance: Tolerance, expected: float, mistakes: Mapping[str, float], *, all_pairs: bool
 ) -> None:
     """Redraw when a wrong answer would grade as right (or, for options, two look alike)."""
-    values = [expected, *mistakes.values()]
-    for i, a in enumerate(values if all_pairs else values[:1]):
-        for b in values[i + 1 :]:
+    named = [("the answer", expected), *((f"mistake {n!r}", v) for n, v in mistakes.items())]
+    for i, (first, a) in enumerate(named if all_pairs else named[:1]):
+        for second, b in named[i + 1 :]:
             if not distinct(a, b, tolerance):
-                raise _Redraw
+                raise _Redraw(f"{second} always grades the same as {first}")
 
 
 def _expected(q: Question, cp: CompiledPart, env: Mapping[str, Any]) -> Any:
@@ -188,7 +191,7 @@ def _expected(q: Question, cp: CompiledPart, env: Mapping[str, Any]) -> Any:
         return None
     value = _number(q, part.line, "answer", _eval(q, cp.answer, env, part.line))
     if not math.isfinite(value) and not part.allow_nonfinite:
-        raise _Redraw
+        raise _Redraw("the answer is never a finite number (set allow_nonfinite if intended)")
     return value
 
 

@@ -1,0 +1,203 @@
+"""A broken bank names file, line and question, with a message a teacher can act on."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tutor.bank import load_bank, parse_bank
+from tutor.compiled import compile_question
+from tutor.errors import BankError
+from tutor.variant import make_variant
+
+GOOD_QUESTION = """\
+  - id: q1
+    title: A question
+    concepts: [C3]
+    params:
+      z: {float: [-2, 2], round: 1}
+    simulate:
+      act: {model: activation, name: sigmoid, z: z}
+    prompt: What is the slope at {{ z }}?
+    answer: act.derivative
+    hints: [Use the rule.]
+    explanation: It is {{ answer|num }}.
+"""
+
+
+def bank(questions: str, header: str = "topic: t\nquestions:\n") -> str:
+    return header + textwrap.dedent(questions) if questions.startswith("-") else header + questions
+
+
+def error_of(text: str) -> str:
+    with pytest.raises(BankError) as info:
+        parse_bank(text, "b.yaml")
+    return str(info.value)
+
+
+def test_the_good_question_loads() -> None:
+    loaded = parse_bank(bank(GOOD_QUESTION), "b.yaml")
+    assert [q.id for q in loaded.questions] == ["q1"]
+    assert make_variant(loaded.questions[0], 1).parts[0].expected > 0
+
+
+# (what is wrong, bank text, exact error)
+STRUCTURE_CASES = [
+    ("empty file", "", "b.yaml: the bank is empty; it needs 'topic' and 'questions'"),
+    ("not a mapping", "- 1\n- 2\n", "b.yaml:1: a bank is a mapping with 'topic' and 'questions'"),
+    ("bad YAML", "topic: [unclosed\n", "b.yaml:2: not valid YAML: did not find expected ',' or ']'"),
+    ("duplicate key", "topic: a\ntopic: b\nquestions: []\n",
+     "b.yaml:2: duplicate key 'topic' (first given on line 1)"),
+    ("unknown bank key", "topic: t\nquestion: []\n",
+     "b.yaml:2: unknown key 'question' (did you mean 'questions'?)"),
+    ("missing questions", "topic: t\n", "b.yaml:1: missing required key 'questions'"),
+    ("no questions", "topic: t\nquestions: []\n", "b.yaml:2: 'questions' needs at least 1 item(s)"),
+    ("alias", "topic: &a t\ntitle: *a\nquestions: []\n",
+     "b.yaml:1: anchors and aliases (&name, *name) are not supported"),
+    ("python tag", "topic: !!python/object:os.system t\nquestions: []\n",
+     "b.yaml:1: explicit tags such as 'tag:yaml.org,2002:python/object:os.system' are not supported"),
+    ("bad topic", "topic: Big Topic\nquestions: []\n",
+     "b.yaml:1: topic 'Big Topic': use lower-case letters, digits and '-'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "message"), STRUCTURE_CASES, ids=[c[0] for c in STRUCTURE_CASES]
+)
+def test_broken_bank_structure(case: str, text: str, message: str) -> None:
+    assert error_of(text) == message
+
+
+def broken(old: str, new: str) -> str:
+    """The good question with one line changed."""
+    assert old in GOOD_QUESTION, old
+    return bank(GOOD_QUESTION.replace(old, new))
+
+
+QUESTION_CASES = [
+    ("unknown key", "    hints:", "    hint:",
+     "b.yaml:12: question 'q1': unknown key 'hint' (did you mean 'hints'?)"),
+    ("missing title", "    title: A question\n", "",
+     "b.yaml:3: question 'q1': missing required key 'title'"),
+    ("bad id", "id: q1", "id: Q 1", "b.yaml:3: question 'Q 1': id 'Q 1': use lower-case letters, digits and '-'"),
+    ("unknown concept", "[C3]", "[C99]", "b.yaml:5: question 'q1': unknown concept 'C99'; use C1 to C16"),
+    ("difficulty as text", "    concepts: [C3]\n", "    concepts: [C3]\n    difficulty: hard\n",
+     "b.yaml:6: question 'q1': 'difficulty' must be a whole number, not text ('hard')"),
+    ("difficulty too high", "    concepts: [C3]\n", "    concepts: [C3]\n    difficulty: 4\n",
+     "b.yaml:6: question 'q1': 'difficulty' must be between 1 and 3, not 4"),
+    ("empty range", "[-2, 2]", "[2, -2]", "b.yaml:7: question 'q1': the range [2, -2] is empty"),
+    ("range of text", "[-2, 2]", "[low, 2]", "b.yaml:7: question 'q1': item 1 must be a number, not text ('low')"),
+    ("yes is not a number", "[-2, 2]", "[yes, 2]", "b.yaml:7: question 'q1': item 1 must be a number, not text ('yes')"),
+    ("two kinds", "{float: [-2, 2], round: 1}", "{float: [-2, 2], int: [1, 2]}",
+     "b.yaml:7: question 'q1': parameter 'z' needs exactly one of int, float, choice, expr"),
+    ("step and round", "round: 1}", "round: 1, step: 0.5}", "b.yaml:7: question 'q1': use only one of step, round and sig"),
+    ("log below zero", "round: 1}", "log: true}", "b.yaml:7: question 'q1': a log-uniform range must be above zero"),
+    ("bad tolerance kind", "    hints:", "    tolerance: {percent: 1}\n    hints:",
+     "b.yaml:12: question 'q1': unknown key 'percent'"),
+    ("zero relative tolerance", "    hints:", "    tolerance: {relative: 0}\n    hints:",
+     "b.yaml:12: question 'q1': a relative tolerance of 0 is not usable (between 0 and 1, e.g. 0.01 for 1%)"),
+    ("fractional sigfigs", "    hints:", "    tolerance: {sigfigs: 2.5}\n    hints:",
+     "b.yaml:12: question 'q1': a sigfigs tolerance of 2.5 is not usable (a whole number from 1 to 15)"),
+    ("no hints", "    hints: [Use the rule.]\n", "",
+     "b.yaml:3: question 'q1': every question part needs at least one hint"),
+    ("no answer", "    answer: act.derivative\n", "",
+     "b.yaml:3: question 'q1': a numeric question needs an 'answer'"),
+    ("mistake without feedback", "    hints:", "    mistakes:\n      slip: {answer: act.value}\n    hints:",
+     "b.yaml:13: question 'q1': missing required key 'feedback'"),
+    ("bad mistake name", "    hints:", "    mistakes:\n      Slip Up: {answer: '1', feedback: x}\n    hints:",
+     "b.yaml:13: question 'q1': mistake name 'Slip Up': use lower-case letters, digits and '-'"),
+    ("reserved name", "      z: {float", "      answer: {float", "b.yaml:7: question 'q1': 'answer' cannot be a name: use letters, digits and '_'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "old", "new", "message"), QUESTION_CASES, ids=[c[0] for c in QUESTION_CASES]
+)
+def test_broken_question(case: str, old: str, new: str, message: str) -> None:
+    assert error_of(broken(old, new)) == message
+
+
+# Problems only visible once formulas and texts are compiled (tutor check, or first use).
+COMPILE_CASES = [
+    ("unknown name in answer", "answer: act.derivative", "answer: act.derivative * zz",
+     "b.yaml:11: question 'q1': answer: unknown name 'zz' (did you mean 'z'?) in 'act.derivative * zz'"),
+    ("formula syntax", "answer: act.derivative", "answer: act.derivative *",
+     "b.yaml:11: question 'q1': answer: missing a value after '*' at position 16 in 'act.derivative *'"),
+    ("unknown model", "model: activation", "model: activations",
+     "b.yaml:9: question 'q1': unknown model 'activations' (did you mean 'activation'?)"),
+    ("unknown model argument", "name: sigmoid, z: z", "name: sigmoid, zz: z",
+     "b.yaml:9: question 'q1': model 'activation' has no argument 'zz' (did you mean 'z'?)"),
+    ("missing model argument", "name: sigmoid, z: z", "name: sigmoid",
+     "b.yaml:9: question 'q1': model 'activation' needs the argument 'z'"),
+    ("unknown name in a text", "{{ z }}?", "{{ zed }}?",
+     "b.yaml:10: question 'q1': text uses the unknown name 'zed'"),
+    ("template syntax", "{{ z }}?", "{{ z }?",
+     "b.yaml:10: question 'q1': text does not parse: unexpected '}' (line 1 of the text)"),
+    ("code in a text", "{{ z }}?", "{{ z.__class__.__mro__ }}{{ cycler() }}?",
+     "b.yaml:10: question 'q1': texts cannot use call"),
+    ("power in a text", "{{ z }}?", "{{ 9 ** 9 }}?",
+     "b.yaml:10: question 'q1': texts cannot use '**' (compute powers in 'values')"),
+    ("include in a text", "{{ z }}?", "{% include '/etc/passwd' %}",
+     "b.yaml:10: question 'q1': texts cannot use include"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "old", "new", "message"), COMPILE_CASES, ids=[c[0] for c in COMPILE_CASES]
+)
+def test_broken_formula_or_text(case: str, old: str, new: str, message: str) -> None:
+    question = parse_bank(broken(old, new), "b.yaml").questions[0]
+    with pytest.raises(BankError) as info:
+        compile_question(question)
+    assert str(info.value) == message
+
+
+def test_a_model_argument_out_of_range_is_located() -> None:
+    text = broken(
+        "model: activation, name: sigmoid, z: z", "model: chain, depth: 5000, activation: sigmoid"
+    )
+    question = parse_bank(text.replace("act.derivative", "act.grad"), "b.yaml").questions[0]
+    with pytest.raises(
+        BankError,
+        match=r"b.yaml:9: question 'q1': model 'chain', argument 'depth': 5000 is outside \[1, 1000\]",
+    ):
+        make_variant(question, 0)
+
+
+def test_an_impossible_require_rule_is_reported() -> None:
+    text = broken("    prompt:", "    require: ['z > 5']\n    prompt:")
+    question = parse_bank(text, "b.yaml").questions[0]
+    with pytest.raises(
+        BankError,
+        match=r"b\.yaml:3: question 'q1': no valid variant in 100 draws: the rule 'z > 5' is never met",
+    ):
+        make_variant(question, 3)
+
+
+def test_files_that_cannot_be_read(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"topic: t\n\xff\xfe")
+    with pytest.raises(BankError, match=r"binary.yaml: not UTF-8 text \(byte 9\)"):
+        load_bank(binary)
+    with pytest.raises(BankError, match="cannot read the file"):
+        load_bank(tmp_path / "missing.yaml")
+
+
+def test_size_and_nesting_are_capped() -> None:
+    deep = "topic: t\nquestions:\n" + "".join("  " * i + "- \n" for i in range(1, 40))
+    assert "nested more than 24 levels deep" in error_of(deep)
+    huge = "topic: t\nquestions:\n" + "  - id: x\n" * 120_000
+    assert error_of(huge) == "b.yaml: file is larger than 1000 kB"
+
+
+def test_numbers_are_read_as_people_write_them() -> None:
+    text = broken("{float: [-2, 2], round: 1}", "{float: [-1e-1, 1E1]}")
+    spec = parse_bank(text, "b.yaml").questions[0].params[0]
+    assert (spec.low, spec.high) == (-0.1, 10.0)
+
+
+def test_duplicate_question_ids() -> None:
+    text = bank(GOOD_QUESTION + GOOD_QUESTION.replace("title: A question", "title: Another"))
+    assert error_of(text) == "b.yaml:14: duplicate question id 'q1'"

@@ -1,0 +1,224 @@
+"""The commands end to end: through click's CliRunner and as the installed program."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tutor.cli import main
+
+runner = CliRunner()
+GOOD_BANK = """\
+topic: my-topic
+questions:
+  - id: my-question
+    title: Double it
+    concepts: [C1]
+    params:
+      x: {int: [2, 9]}
+    prompt: What is twice {{ x }}?
+    answer: 2 * x
+    tolerance: exact
+    hints: [Add it to itself.]
+    explanation: Twice {{ x }} is {{ answer }}.
+    mistakes:
+      halved: {answer: x / 2, feedback: That is half of it.}
+"""
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = runner.invoke(main, list(args), input=stdin)
+    return result.exit_code, result.output
+
+
+def test_help_lists_every_command() -> None:
+    code, out = run("--help")
+    assert code == 0
+    for command in ("quiz", "list", "explain", "grade", "check"):
+        assert command in out
+
+
+def test_list_json_reports_each_question() -> None:
+    code, out = run("list", "--json")
+    data = json.loads(out)
+    assert code == 0
+    chain = next(q for q in data["questions"] if q["id"] == "sigmoid-chain-gradient")
+    assert chain["concepts"] == ["C2", "C4"]
+    assert chain["topic"] == "vanishing"
+    assert "n-minus-one" in chain["mistakes"]
+
+
+def test_list_text() -> None:
+    code, out = run("list")
+    assert code == 0
+    assert "sigmoid-chain-gradient" in out
+    assert "topics: " in out
+
+
+def test_explain_json_names_the_variant() -> None:
+    code, out = run("explain", "sigmoid-chain-gradient", "--seed", "11", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert {"id", "seed", "params", "answer", "tolerance", "prompt"} <= set(data)
+    assert data["params"] == {"n": 16}
+    assert data["answer"] == pytest.approx(0.25**16)
+    assert data["tolerance"]["kind"] == "relative"
+
+
+def test_explain_text() -> None:
+    code, out = run("explain", "sigmoid-chain-gradient", "--seed", "11")
+    assert code == 0
+    assert "Answer: 2.328 × 10⁻¹⁰" in out
+
+
+@pytest.mark.parametrize(
+    ("answer", "correct", "mistake", "format_error"),
+    [
+        ("0.25^16", True, None, None),
+        ("2.3283e-10", True, None, None),
+        ("0.25^15", False, "n-minus-one", None),
+        ("0.5^16", False, "sigma-not-derivative", None),
+        ("0", False, None, None),
+        ("about 1e-10", False, None, "'about' is not allowed"),
+    ],
+)
+def test_grade_json(
+    answer: str, correct: bool, mistake: str | None, format_error: str | None
+) -> None:
+    code, out = run("grade", "sigmoid-chain-gradient", "--seed", "11", answer, "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert (data["correct"], data["mistake"]) == (correct, mistake)
+    assert data["score"] == (1.0 if correct else 0.0)
+    if format_error:
+        assert data["format_error"].startswith(format_error)
+    else:
+        assert data["format_error"] is None
+    assert bool(data["feedback"]) == (mistake is not None)
+
+
+def test_grade_text_output() -> None:
+    assert run("grade", "sigmoid-chain-gradient", "--seed", "11", "0.25^16") == (0, "correct\n")
+    _, out = run("grade", "sigmoid-chain-gradient", "--seed", "11", "0.25^15")
+    assert out.startswith("incorrect\nThat is 0.25¹⁵.")
+
+
+def test_quiz_replays_one_variant_from_piped_answers() -> None:
+    code, out = run(
+        "quiz", "--question", "sigmoid-chain-gradient", "--seed", "11", stdin="0.25^16\n"
+    )
+    assert code == 0
+    assert "Question 1 of 1" in out
+    assert "✓ Correct." in out
+    assert "Score: 1 / 1 (100%)" in out
+
+
+def test_quiz_by_topic_and_count() -> None:
+    code, out = run("quiz", "--topic", "vanishing", "-n", "2", "--seed", "3", stdin="")
+    assert code == 0
+    assert "Quiz seed 3" in out
+    assert "Question 1 of 2  ·  vanishing" in out
+    assert "Quiz ended early." in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("explain", "no-such-question", "--seed", "1"), "Error: no question with id 'no-such-question'"),
+        (("explain", "sigmoid-chain-gradien", "--seed", "1"),
+         "Error: no question with id 'sigmoid-chain-gradien' (did you mean sigmoid-chain-gradient"),
+        (("quiz", "--topic", "nope"), "Error: unknown topic 'nope'; topics: "),
+        (("quiz", "--bank", "missing.yaml"), "Error: missing.yaml: no such bank file or folder"),
+        (("grade", "sigmoid-chain-gradient", "1", "--seed", "1", "--part", "2"),
+         "Error: sigmoid-chain-gradient has 1 part(s); --part 2 is too big"),
+        (("quiz", "-n", "0"), "Error: Invalid value for '-n'"),
+    ],
+)  # fmt: skip
+def test_user_errors_are_one_line_without_a_traceback(args: tuple[str, ...], message: str) -> None:
+    code, out = run(*args)
+    assert code != 0
+    assert message in out
+    assert "Traceback" not in out
+
+
+def test_a_teachers_bank_is_added_or_used_alone(tmp_path: Path) -> None:
+    bank = tmp_path / "mine.yaml"
+    bank.write_text(GOOD_BANK)
+    code, out = run("list", "--json", "--bank", str(bank))
+    ids = [q["id"] for q in json.loads(out)["questions"]]
+    assert "my-question" in ids and "sigmoid-chain-gradient" in ids
+    _, out = run("list", "--json", "--bank", str(tmp_path), "--only-banks")
+    assert [q["id"] for q in json.loads(out)["questions"]] == ["my-question"]
+    _, out = run("grade", "my-question", "--seed", "5", "3", "--bank", str(bank), "--json")
+    assert json.loads(out)["correct"] is False
+
+
+def test_check_passes_on_the_bundled_banks() -> None:
+    code, out = run("check", "--seeds", "20")
+    assert code == 0, out
+    assert out.strip().endswith("no problems.")
+
+
+def test_check_lists_every_problem_with_its_location(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD_BANK.replace("answer: 2 * x", "answer: 2 * xx"))
+    (tmp_path / "b.yaml").write_text(GOOD_BANK.replace("id: my-question", "id: other")
+                                     .replace("x / 2", "x * 2"))  # fmt: skip
+    (tmp_path / "c.yaml").write_text("topic: t\nquestions: [\n")
+    code, out = run("check", str(tmp_path), "--seeds", "5")
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert f"{tmp_path / 'a.yaml'}:9: question 'my-question': answer: unknown name 'xx'" in out
+    assert (
+        f"{tmp_path / 'b.yaml'}:3: question 'other': no valid variant in 100 draws: "
+        "mistake 'halved' always grades the same as the answer (seed 0)"
+    ) in out
+    assert f"{tmp_path / 'c.yaml'}:3: not valid YAML" in out
+    assert lines[-1].endswith("3 problem(s).")
+
+
+def installed_tutor() -> str:
+    found = shutil.which("tutor", path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.skip("the tutor command is not installed next to this Python")
+    return found
+
+
+def test_the_installed_command_from_another_directory(tmp_path: Path) -> None:
+    env = {**os.environ, "NO_COLOR": "1"}
+    result = subprocess.run(
+        [installed_tutor(), "quiz", "--question", "tanh-derivative", "--seed", "2"],
+        input="1\n", capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Question 1 of 1" in result.stdout
+    assert "Summary" in result.stdout
+    assert result.stderr == ""
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tutor", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "Usage: python -m tutor" in result.stdout or "Usage: tutor" in result.stdout
+
+
+def test_a_closed_stdout_is_not_a_traceback(tmp_path: Path) -> None:
+    """`tutor list | head -1` must not print a BrokenPipeError."""
+    shell = f"{installed_tutor()} list | head -1"
+    result = subprocess.run(
+        shell, shell=True, capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False
+    )
+    assert "Traceback" not in result.stderr

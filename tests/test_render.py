@@ -1,0 +1,138 @@
+"""Bank texts render through the sandbox: exact numbers, safe HTML, clean terminal text."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+
+from tutor.render import RenderError, render, template_problem
+
+CONTEXT: dict[str, Any] = {
+    "z": 1.25,
+    "g": 9.5449e-7,
+    "n": 12,
+    "w": -0.5,
+    "xs": (0.25, 1e-5),
+    "name": "tanh",
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "terminal"),
+    [
+        ("z = {{ z }}", "z = 1.25"),  # a drawn value is shown exactly as drawn
+        ("g = {{ g }}", "g = 9.5449 × 10⁻⁷"),
+        ("g = {{ g|num }}", "g = 9.54 × 10⁻⁷"),
+        ("g = {{ g|num(2) }}", "g = 9.5 × 10⁻⁷"),
+        ("{{ 0.05|pct }}", "5%"),
+        ("{{ n }} layers", "12 layers"),
+        ("{{ xs }}", "0.25, 1 × 10⁻⁵"),
+        ("{{ xs|join(' and ') }}", "0.25 and 1 × 10⁻⁵"),
+        ("{{ w }}", "−0.5"),
+        ("$\\sigma'(z) = {{ g|num }}$", "σ′(z) = 9.54 × 10⁻⁷"),
+        ("${{ g|num }}^{ {{ n }} }$", "(9.54 × 10⁻⁷)¹²"),
+        ("${{ z }}^{ {{ n }} }$", "1.25¹²"),
+        ("${{ w }}^2$", "(−0.5)²"),
+        ("**bold** text", "bold text"),
+        ("{% if n > 10 %}deep{% else %}shallow{% endif %}", "deep"),
+        ("{% for x in xs %}[{{ x|num }}]{% endfor %}", "[0.25][1 × 10⁻⁵]"),
+    ],
+)
+def test_terminal_text(source: str, terminal: str) -> None:
+    assert render(source, CONTEXT, "terminal") == terminal
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        '<a href="javascript:alert(1)">click</a>',
+        "$\\text{<script>alert(1)</script>}$",
+        "$\\href{javascript:alert(1)}{x}$",
+        "</math><script>alert(1)</script>",
+        "{{ name }}<style>body{background:url(http://x)}</style>",
+    ],
+)
+def test_html_from_a_bank_is_inert(hostile: str) -> None:
+    html = render(hostile, CONTEXT, "html")
+    tree = ET.fromstring(f"<div>{html}</div>")  # well-formed: nothing broke out of its element
+    tags = {element.tag.split("}")[-1] for element in tree.iter()}
+    assert tags <= {"div", "p", "br", "strong", "sup", "ul", "li", "math", "semantics", "mrow",
+                    "mi", "mo", "mn", "mtext", "msup", "msub", "annotation"}  # fmt: skip
+    attributes = {name for element in tree.iter() for name in element.attrib}
+    assert not any(name.startswith("on") or name in ("href", "src", "style") for name in attributes)
+
+
+def test_parameter_text_is_escaped_in_html() -> None:
+    html = render("activation: {{ name }}", {"name": "<b onmouseover=x>"}, "html")
+    assert "<b" not in html
+    assert "&lt;b onmouseover=x&gt;" in html
+
+
+def test_terminal_control_characters_are_removed() -> None:
+    text = render(
+        "a\x1b[2J\x1b]0;title\x07b\u202ec\x00d {{ name }}", {"name": "\x1b[31mred"}, "terminal"
+    )
+    assert text == "a[2J]0;titlebcd [31mred"
+
+
+def test_number_markers_cannot_be_forged() -> None:
+    forged = "\ue0001e308|3\ue001"
+    assert render(forged + "{{ name }}", {"name": forged}, "terminal") == "1e308|31e308|3"
+
+
+def test_html_numbers_and_paragraphs() -> None:
+    html = render("g is {{ g|num }}\n\n- one\n- two", CONTEXT, "html")
+    assert (
+        html == "<p>g is 9.54&#8239;×&#8239;10<sup>−7</sup></p>\n<ul><li>one</li><li>two</li></ul>"
+    )
+
+
+def test_math_becomes_mathml_with_the_numbers_inside() -> None:
+    html = render("$x = {{ g|num }}$", CONTEXT, "html")
+    assert html.startswith('<p><math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">')
+    assert (
+        "<mn>9.54</mn><mo>×</mo><msup><mn>10</mn><mrow><mo>−</mo><mn>7</mn></mrow></msup>" in html
+    )
+    assert (
+        '<annotation encoding="application/x-tex">x = {9.54 \\times 10^{-7}}</annotation>' in html
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("{{ z }}", None),
+        ("{{ zz }}", "text uses the unknown name 'zz' (did you mean 'z'?)"),
+        ("{{ range(10) }}", "texts cannot use call"),
+        ("{{ z.__class__() }}", "texts cannot use call"),
+        ("{% macro m() %}{{ m() }}{% endmacro %}", "texts cannot use macro"),
+        ("{% for a in xs %}{% for b in xs %}{% endfor %}{% endfor %}", "texts cannot nest loops"),
+        ("{{ 10 ** 10 ** 10 }}", "texts cannot use '**' (compute powers in 'values')"),
+        ("{% extends 'x' %}", "texts cannot use extends"),
+        (
+            "{{ z",
+            "text does not parse: unexpected end of template, expected 'end of print statement'. (line 1 of the text)",
+        ),
+    ],
+)
+def test_template_rules(source: str, problem: str | None) -> None:
+    assert template_problem(source, CONTEXT) == problem
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ name * 1000000000 }}",  # no huge strings
+        "{{ '%999999999d' % 1 }}",
+        "{{ name.__class__ }}",  # sandboxed attribute access gives undefined, StrictUndefined fails
+        "{{ xs.missing }}",
+        "{{ g|num(40) }}",
+    ],
+)
+def test_unsafe_or_broken_texts_fail_cleanly(source: str) -> None:
+    with pytest.raises(RenderError):
+        render(source, CONTEXT, "terminal")
