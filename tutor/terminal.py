@@ -91,10 +91,15 @@ class Console:
             self.say(view.prompt)
             self.figures(view, "prompt")
             self.lines(view.options())
-            numeric = view.part.type == "numeric"
-            tolerance = f"  ({view.key.tolerance.describe()})" if numeric else ""
-            self.say(f"Answer: {view.answer_text()}{tolerance}", "ok")
-            self.say(view.explanation or view.model_answer)
+            if view.part.type == "explain":
+                self.say("Model answer:", "ok")
+                self.say(view.model_answer)
+            else:
+                numeric = view.part.type == "numeric"
+                tolerance = f"  ({view.key.tolerance.describe()})" if numeric else ""
+                self.say(f"Answer: {view.answer_text()}{tolerance}", "ok")
+            if view.explanation:
+                self.say(view.explanation)
             self.figures(view, "explanation")
 
     def lines(self, items: Iterable[str]) -> None:
