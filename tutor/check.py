@@ -10,10 +10,14 @@ so one run lists all of them.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from tutor.answers import distinct, grade, parse_answer, tolerance_problem
 from tutor.bank import load_bank
@@ -24,6 +28,9 @@ from tutor.errors import AnswerFormatError, BankError
 from tutor.grading import grade_text
 from tutor.present import LETTERS, PartView
 from tutor.variant import Variant, make_variant
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -49,19 +56,43 @@ class CheckStats:
     seconds: float = 0.0
 
 
-def check_paths(paths: Sequence[Path], seeds: int) -> tuple[list[Problem], CheckStats]:
-    """Check the banks at ``paths`` (the bundled banks if empty) over ``seeds`` seeds each."""
+def check_paths(
+    paths: Sequence[Path], seeds: int, jobs: int | None = None
+) -> tuple[list[Problem], CheckStats]:
+    """Check the banks at ``paths`` (the bundled banks if empty) over ``seeds`` seeds each.
+
+    Questions are independent, so with ``jobs`` > 1 (default: one per CPU) they are checked
+    in worker processes; the report is in bank order either way.
+    """
     start = time.perf_counter()
     stats = CheckStats()
     problems: list[Problem] = []
     banks = _load_all(paths, problems)
     stats.banks = len(banks)
     problems += _duplicate_ids(banks)
-    for question in (q for bank in banks for q in bank.questions):
-        stats.questions += 1
-        problems += _unique(check_question(question, seeds, stats))
+    questions = [q for bank in banks for q in bank.questions]
+    stats.questions = len(questions)
+    for found, variants in _map(_check_one, [(q, seeds) for q in questions], jobs):
+        problems += found
+        stats.variants += variants
     stats.seconds = time.perf_counter() - start
     return problems, stats
+
+
+def _check_one(job: tuple[Question, int]) -> tuple[list[Problem], int]:
+    question, seeds = job
+    stats = CheckStats()
+    return _unique(check_question(question, seeds, stats)), stats.variants
+
+
+def _map(work: Callable[[T], R], items: list[T], jobs: int | None) -> Iterator[R]:
+    """``map`` over processes when it pays off, in order."""
+    workers = min(jobs or os.cpu_count() or 1, len(items))
+    if workers <= 1:
+        yield from map(work, items)
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(work, items)
 
 
 def _load_all(paths: Sequence[Path], problems: list[Problem]) -> list[Bank]:

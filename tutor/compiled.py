@@ -15,9 +15,9 @@ from typing import Any, NoReturn
 
 from tutor import render
 from tutor.bankspec import ParamSpec, Part, Question, SimSpec
-from tutor.errors import BankError, ExpressionError
+from tutor.errors import BankError, ExpressionError, SimulationError
 from tutor.expr import Expression, compile_expression
-from tutor.models import MODELS, REQUIRED, Arg, Model
+from tutor.models import MODELS, REQUIRED, Arg, Model, check_arg
 
 # Names every template may use besides the question's own.
 TEMPLATE_NAMES = frozenset({"answer", "mistakes", "tolerance", "seed"})
@@ -30,7 +30,7 @@ class CompiledSim:
 
     name: str
     model: Model
-    args: tuple[tuple[str, Arg, Evaluator], ...]
+    args: tuple[tuple[str, Arg, Evaluator, bool], ...]  # (name, spec, value, checked already)
     line: int
 
 
@@ -155,20 +155,26 @@ class _Compiler:
                 more = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.fail(spec.line, f"model {model.name!r} has no argument {name!r}{more}")
         args = tuple(
-            (name, arg, self.argument(spec, name, arg, given.get(name, arg.default)))
+            (name, arg, *self.argument(spec, name, arg, given.get(name, arg.default)))
             for name, arg in model.args.items()
         )
         return CompiledSim(spec.name, model, args, spec.line)
 
-    def argument(self, spec: SimSpec, name: str, arg: Arg, value: Any) -> Evaluator:
+    def argument(self, spec: SimSpec, name: str, arg: Arg, value: Any) -> tuple[Evaluator, bool]:
+        """An argument's evaluator, and whether its value is a constant checked here already."""
         if value is REQUIRED and name == "seed":
-            return lambda env: env["__seed__"]
+            return (lambda env: env["__seed__"]), False
         if value is REQUIRED:
             self.fail(spec.line, f"model {spec.model!r} needs the argument {name!r}")
         literal = not isinstance(value, str) or (arg.kind == "option" and value in arg.options)
-        if literal:
-            return lambda _env: value
-        return self.formula(value, spec.line, f"argument {name!r} of {spec.name!r}")
+        if not literal:
+            return self.formula(value, spec.line, f"argument {name!r} of {spec.name!r}"), False
+        if value is not None:
+            try:
+                value = check_arg(spec.model, name, arg, value)
+            except SimulationError as exc:
+                self.fail(spec.line, str(exc))
+        return (lambda _env: value), True
 
     def part(self, part: Part, scope: set[str]) -> CompiledPart:
         self.known = set(scope)

@@ -78,7 +78,8 @@ def make_variant(question: Question, seed: int) -> Variant:
     reasons: dict[str, int] = {}
     for _ in range(MAX_DRAWS):
         try:
-            return _draw(compiled, rng, seed)
+            with np.errstate(all="ignore"):  # overflow to inf is an outcome, not a warning
+                return _draw(compiled, rng, seed)
         except _Redraw as redraw:
             reasons[redraw.reason] = reasons.get(redraw.reason, 0) + 1
     common = max(reasons, key=reasons.__getitem__)
@@ -117,13 +118,12 @@ def _run_sims(
     for run in sims:
         env["__seed__"] = int(rng.integers(2**31))  # drawn even if unused, so streams stay put
         args = {}
-        for name, arg, evaluator in run.args:
+        for name, arg, evaluator, checked in run.args:
             value = _eval(q, evaluator, env, run.line)
-            args[name] = None if value is None else _checked(q, run, name, arg, value)
+            args[name] = value if checked or value is None else _checked(q, run, name, arg, value)
         env.pop("__seed__")
         try:
-            with np.errstate(all="ignore"):
-                env[run.name] = run_model(run.model.name, args)
+            env[run.name] = run_model(run.model.name, args)
         except SimulationError as exc:
             raise _bank_error(q, run.line, str(exc)) from None
 

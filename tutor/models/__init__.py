@@ -11,6 +11,7 @@ The models themselves live in the modules of this package, one module per topic,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import math
 import pkgutil
@@ -83,15 +84,22 @@ def plain(value: Any) -> Any:
     """NumPy arrays and scalars, dataclasses and mappings as plain Python values."""
     if isinstance(value, np.ndarray):
         return tuple(value.tolist()) if value.ndim == 1 else _tuples(value.tolist())
+    if value is None or isinstance(value, float | int | str):
+        return value
     if isinstance(value, np.generic):
         return value.item()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
         return tuple(plain(v) for v in value)
     return value
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _tuples(value: Any) -> Any:
@@ -101,11 +109,9 @@ def _tuples(value: Any) -> Any:
 
 def per_layer(values: Any, depth: int, what: str) -> np.ndarray:
     """A number or a list of ``depth`` numbers as an array of shape (depth,)."""
-    array = (
-        np.broadcast_to(np.asarray(values, dtype=float), (depth,))
-        if np.ndim(values) == 0
-        else np.asarray(values, dtype=float)
-    )
+    if isinstance(values, float | int):
+        return np.full(depth, float(values))
+    array = np.asarray(values, dtype=float)
     if array.shape != (depth,):
         raise SimulationError(f"{what} has {array.size} values for {depth} layers")
     return array
