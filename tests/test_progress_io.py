@@ -1,0 +1,264 @@
+"""Export to JSON and import (merge) back: exact round trips, idempotence, clear refusals."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fsrs import Card, Rating
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from store_helpers import T0, make_attempt, replayed_cards
+
+from tutor.errors import StoreError
+from tutor.progress_io import (
+    export_progress,
+    import_file,
+    import_progress,
+    read_export,
+    write_export,
+)
+from tutor.store import Store, open_store
+
+
+def _fill(store: Store, start: datetime = T0, prefix: str = "") -> None:
+    """A varied history: retries, mistakes, a clock set back, NumPy-free odd values."""
+    store.record(make_attempt(correct=False, final=False, mistake="sigma-not-derivative", at=start))
+    store.record(make_attempt(attempt_no=2, at=start + timedelta(seconds=50)), Rating.Hard)
+    store.record(
+        make_attempt(
+            question_id=f"{prefix}he-init",
+            topic="init",
+            answer_text="√2 · 0.5 — “half”",
+            params={"fan_in": 256, "gain": [1.0, 2.0], "nested": {"a": None}},
+            at=start + timedelta(days=1),
+        ),
+        Rating.Easy,
+    )
+    store.record(make_attempt(at=start - timedelta(hours=3)), Rating.Again)  # clock set back
+    store.record(make_attempt(mode="quiz", at=start + timedelta(days=9)), Rating.Good)
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Iterator[Store]:
+    with open_store(tmp_path / "source.sqlite3") as store:
+        _fill(store)
+        yield store
+
+
+def test_export_import_round_trips_exactly(filled: Store, tmp_path: Path) -> None:
+    document = json.loads(json.dumps(export_progress(filled)))
+    with open_store(tmp_path / "copy.sqlite3") as copy_store:
+        assert import_progress(copy_store, document) == 5
+        assert export_progress(copy_store) == export_progress(filled)
+        assert copy_store.cards() == filled.cards()
+        assert copy_store.attempts() == filled.attempts()
+
+
+def test_importing_twice_adds_nothing(filled: Store) -> None:
+    document = export_progress(filled)
+    cards = filled.cards()
+    assert import_progress(filled, document) == 0
+    assert import_progress(filled, document) == 0
+    assert filled.cards() == cards
+    assert export_progress(filled) == document
+
+
+def test_export_document_shape(filled: Store) -> None:
+    document = export_progress(filled)
+    assert document["format"] == "gradient-tutor-progress"
+    assert document["version"] == 1
+    first = document["attempts"][0]
+    assert first["at"] == "2025-03-01T12:00:00.000000+00:00"
+    assert first["rating"] is None and first["reviewed_at"] is None
+    assert first["concepts"] == ["C2", "C4"]
+    assert document["attempts"][3]["reviewed_at"] == "2025-03-01T12:00:50.000000+00:00"
+
+
+def test_merging_two_machines_gives_the_same_cards_in_either_order(tmp_path: Path) -> None:
+    exports = []
+    for name, start in [("laptop", T0), ("desktop", T0 + timedelta(hours=5))]:
+        with open_store(tmp_path / f"{name}.sqlite3") as store:
+            _fill(store, start)
+            exports.append(export_progress(store))
+    merged: list[tuple[dict[str, Card], set[str]]] = []
+    for order in (exports, exports[::-1]):
+        with open_store(tmp_path / f"merged-{len(merged)}.sqlite3") as store:
+            assert [import_progress(store, doc) for doc in order] == [5, 5]
+            merged.append((store.cards(), {r.attempt.uuid for r in store.attempts()}))
+            assert store.cards() == replayed_cards(store)
+    assert merged[0] == merged[1]
+
+
+def _valid() -> dict[str, Any]:
+    record = {
+        "uuid": "0b6f8f9e-6a43-4c3e-9d0c-3d2f5e0b7a11",
+        "question_id": "sigmoid-chain-gradient",
+        "seed": 7,
+        "topic": "vanishing",
+        "concepts": ["C2"],
+        "mode": "practice",
+        "part": 0,
+        "attempt_no": 1,
+        "final": True,
+        "answer_text": "0.0039",
+        "correct": True,
+        "score": 1.0,
+        "mistake": None,
+        "hints_used": 0,
+        "elapsed_s": 3,
+        "expected": "0.00390625",
+        "params": {"depth": 4},
+        "bank_hash": "0f3a9c",
+        "at": "2025-03-01T12:00:00+00:00",
+        "rating": 3,
+        "reviewed_at": "2025-03-01T12:00:00+00:00",
+    }
+    return {"format": "gradient-tutor-progress", "version": 1, "attempts": [record]}
+
+
+def _with(path: str, value: object) -> dict[str, Any]:
+    """The valid document with one attempt field (or a top-level key) replaced or removed."""
+    document = _valid()
+    target = document if path.startswith("/") else document["attempts"][0]
+    key = path.lstrip("/")
+    if value is _DELETE:
+        del target[key]
+    else:
+        target[key] = value
+    return document
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ([], "not a gradient-tutor progress export"),
+        ({"format": "anki", "version": 1, "attempts": []}, "not a gradient-tutor progress export"),
+        (_with("/version", "1"), '"version" must be a positive integer'),
+        (_with("/version", True), '"version" must be a positive integer'),
+        (_with("/version", 2), "newer than this gradient-tutor reads"),
+        (_with("/attempts", {}), '"attempts" must be a list'),
+        ({**_valid(), "attempts": [1]}, r"attempts\[0\] must be an object"),
+        (_with("seed", _DELETE), r"attempts\[0\]: missing seed"),
+        (_with("colour", "blue"), "unknown keys colour"),
+        (_with("seed", "7"), r"attempts\[0\]\.seed: expected an integer"),
+        (_with("seed", True), r"\.seed: expected an integer"),
+        (_with("seed", 2**70), "64-bit"),
+        (_with("score", float("nan")), r"\.score: expected a finite number"),
+        (_with("final", 1), r"\.final: expected true or false"),
+        (_with("at", "yesterday"), r"\.at: expected an ISO 8601 time"),
+        (_with("at", "2025-03-01T12:00:00"), r"\.at: expected an ISO 8601 time with a UTC offset"),
+        (_with("uuid", "not-a-uuid"), r"\.uuid: expected a UUID"),
+        (_with("rating", 5), r"\.rating: expected null or a rating"),
+        (_with("reviewed_at", None), "both set or both null"),
+        (_with("mode", "exam"), "mode must be one of"),
+        (_with("concepts", "C2"), r"\.concepts: expected a list of texts"),
+        (_with("params", [1]), r"\.params: expected an object"),
+        (_with("mistake", 3), r"\.mistake: expected text"),
+    ],
+)
+def test_malformed_documents_are_refused(tmp_path: Path, document: object, message: str) -> None:
+    with open_store(tmp_path / "p.sqlite3") as store:
+        with pytest.raises(StoreError, match=message):
+            import_progress(store, document)
+        assert store.attempts() == []
+
+
+def test_the_valid_document_imports(tmp_path: Path) -> None:
+    with open_store(tmp_path / "p.sqlite3") as store:
+        assert import_progress(store, _valid()) == 1
+        assert store.card("sigmoid-chain-gradient") is not None
+
+
+def test_one_bad_attempt_imports_nothing(tmp_path: Path) -> None:
+    document = _valid()
+    bad = copy.deepcopy(document["attempts"][0])
+    bad["uuid"], bad["seed"] = "1b6f8f9e-6a43-4c3e-9d0c-3d2f5e0b7a11", "x"
+    document["attempts"].append(bad)
+    with open_store(tmp_path / "p.sqlite3") as store:
+        with pytest.raises(StoreError, match=r"attempts\[1\]\.seed"):
+            import_progress(store, document)
+        assert store.attempts() == []
+        assert store.cards() == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"format": ', "is not valid JSON \\(line 1, column 12"),
+        (b"\xff\xfe{}", "is not UTF-8 text"),
+        (b"[" * 200_000, "nested too deeply"),
+    ],
+)
+def test_unreadable_export_files(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "export.json"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match=message) as info:
+        read_export(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_export_file(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot read export"):
+        read_export(tmp_path / "absent.json")
+
+
+def test_files_round_trip_and_messages_name_the_file(filled: Store, tmp_path: Path) -> None:
+    path = tmp_path / "progress.json"
+    write_export(filled, path)
+    assert not list(tmp_path.glob(".progress.json.*"))  # no temporary file left behind
+    with open_store(tmp_path / "copy.sqlite3") as store:
+        assert import_file(store, path) == 5
+        assert store.cards() == filled.cards()
+    path.write_text(json.dumps(_with("seed", "7")))
+    with (
+        open_store(tmp_path / "other.sqlite3") as store,
+        pytest.raises(StoreError, match=re.escape(f"export {path}: attempts[0].seed")),
+    ):
+        import_file(store, path)
+
+
+def test_write_export_into_a_missing_folder(filled: Store, tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot write export"):
+        write_export(filled, tmp_path / "absent" / "progress.json")
+
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c"]),
+        st.integers(min_value=-2 * 24 * 60, max_value=30 * 24 * 60),  # minutes; may go back
+        st.none() | st.sampled_from(list(Rating)),
+        st.sampled_from([None, "forgot-weights", "n-1-layers"]),
+    ),
+    max_size=10,
+)
+
+
+@settings(deadline=None, max_examples=25)
+@given(steps)
+def test_any_history_round_trips(history: list[tuple[str, int, Rating | None, str | None]]) -> None:
+    with tempfile.TemporaryDirectory() as folder, open_store(Path(folder) / "a.sqlite3") as source:
+        for question_id, minutes, rating, mistake in history:
+            attempt = make_attempt(
+                question_id=question_id,
+                correct=mistake is None,
+                mistake=mistake,
+                at=T0 + timedelta(minutes=minutes),
+            )
+            source.record(attempt, rating)
+        document = export_progress(source)
+        with open_store(Path(folder) / "b.sqlite3") as target:
+            assert import_progress(target, document) == len(history)
+            assert import_progress(target, document) == 0
+            assert target.cards() == source.cards()
+            assert export_progress(target) == document

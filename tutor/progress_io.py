@@ -1,0 +1,234 @@
+"""Moving progress between machines: export every attempt to JSON, import (merge) it back.
+
+The document is ``{"format": "gradient-tutor-progress", "version": 1, "attempts": [...]}``
+with one object per attempt: the :class:`~tutor.store.Attempt` fields plus ``rating`` and
+``reviewed_at``. Cards are not exported: they are rebuilt on import by replaying each
+template's reviews, so the history is the single source of truth. Importing is a merge keyed
+by each attempt's uuid (importing the same file twice adds nothing), is validated completely
+before anything is written, and happens in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+from uuid import UUID
+
+from fsrs import Rating
+
+from tutor.errors import StoreError
+from tutor.store import Attempt, Recorded, Store, attempt_problem, iso_utc, parse_utc
+
+FORMAT: Final = "gradient-tutor-progress"
+VERSION: Final = 1
+
+
+class _Invalid(Exception):
+    """A field that does not fit; turned into a StoreError naming where it is."""
+
+
+def export_progress(store: Store) -> dict[str, Any]:
+    """Every attempt in ``store`` as a JSON-ready document, in recording order."""
+    attempts = [_attempt_json(record) for record in store.attempts()]
+    return {"format": FORMAT, "version": VERSION, "attempts": attempts}
+
+
+def import_progress(store: Store, data: object, *, source: str = "progress export") -> int:
+    """Merge an export document into ``store``; return the number of attempts added.
+
+    Raises :class:`StoreError` naming the first problem (prefixed by ``source``) if ``data``
+    is not a valid export; nothing is imported then. Attempts already in the store (same
+    uuid) are skipped.
+    """
+    attempts = _document_attempts(data, source)
+    records = [
+        _record_from_json(item, f"{source}: attempts[{index}]")
+        for index, item in enumerate(attempts)
+    ]
+    return store.merge(records)
+
+
+def write_export(store: Store, path: Path | str) -> None:
+    """Write :func:`export_progress` to ``path`` atomically (a crash leaves the old file)."""
+    target = Path(path)
+    text = json.dumps(export_progress(store), indent=1, ensure_ascii=False) + "\n"
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
+        ) as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(handle.name).replace(target)
+    except OSError as exc:
+        raise StoreError(f"cannot write export {target}: {exc.strerror or exc}.") from exc
+
+
+def read_export(path: Path | str) -> object:
+    """The parsed JSON document in ``path`` (validated later by :func:`import_progress`)."""
+    source = Path(path)
+    try:
+        return json.loads(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StoreError(f"cannot read export {source}: {exc.strerror or exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise StoreError(f"export {source} is not UTF-8 text ({exc.reason}).") from exc
+    except json.JSONDecodeError as exc:
+        raise StoreError(
+            f"export {source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+        ) from exc
+    except RecursionError as exc:
+        raise StoreError(f"export {source} is nested too deeply to be a progress export.") from exc
+
+
+def import_file(store: Store, path: Path | str) -> int:
+    """:func:`read_export` then :func:`import_progress`; every message names the file."""
+    return import_progress(store, read_export(path), source=f"export {path}")
+
+
+def _attempt_json(record: Recorded) -> dict[str, Any]:
+    a = record.attempt
+    return {
+        **{"uuid": a.uuid, "question_id": a.question_id, "seed": a.seed, "topic": a.topic},
+        **{"concepts": list(a.concepts), "mode": a.mode, "part": a.part},
+        **{"attempt_no": a.attempt_no, "final": a.final, "answer_text": a.answer_text},
+        **{"correct": a.correct, "score": a.score, "mistake": a.mistake},
+        **{"hints_used": a.hints_used, "elapsed_s": a.elapsed_s, "expected": a.expected},
+        **{"params": dict(a.params), "bank_hash": a.bank_hash, "at": iso_utc(a.at)},
+        "rating": None if record.rating is None else int(record.rating),
+        "reviewed_at": None if record.reviewed_at is None else iso_utc(record.reviewed_at),
+    }
+
+
+def _document_attempts(data: object, source: str) -> list[object]:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise StoreError(
+            f"{source}: not a gradient-tutor progress export (expected a JSON object with "
+            f'"format": "{FORMAT}").'
+        )
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise StoreError(f'{source}: "version" must be a positive integer.')
+    if version > VERSION:
+        raise StoreError(
+            f"{source} has version {version}, newer than this gradient-tutor reads "
+            f"({VERSION}); upgrade gradient-tutor to import it."
+        )
+    attempts = data.get("attempts")
+    if not isinstance(attempts, list):
+        raise StoreError(f'{source}: "attempts" must be a list.')
+    return attempts
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("expected text")
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _integer(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _Invalid("expected an integer")
+    return value
+
+
+def _number(value: object) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise _Invalid("expected a finite number")
+    return float(value)
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("expected true or false")
+    return value
+
+
+def _concepts(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _Invalid("expected a list of texts")
+    return tuple(value)
+
+
+def _params(value: object) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise _Invalid("expected an object")
+    return value
+
+
+def _moment(value: object) -> datetime:
+    try:
+        return parse_utc(_text(value))
+    except ValueError as exc:
+        raise _Invalid("expected an ISO 8601 time with a UTC offset") from exc
+
+
+def _optional_moment(value: object) -> datetime | None:
+    return None if value is None else _moment(value)
+
+
+def _uuid(value: object) -> str:
+    try:
+        return str(UUID(_text(value)))
+    except ValueError as exc:
+        raise _Invalid("expected a UUID") from exc
+
+
+def _rating(value: object) -> Rating | None:
+    if value is None:
+        return None
+    number = _integer(value)
+    if number not in {int(rating) for rating in Rating}:
+        raise _Invalid("expected null or a rating from 1 (again) to 4 (easy)")
+    return Rating(number)
+
+
+#: Every key of an exported attempt and how its value is checked and converted.
+_FIELDS: Final[Mapping[str, Callable[[object], object]]] = {
+    **{"uuid": _uuid, "question_id": _text, "seed": _integer, "topic": _text},
+    **{"concepts": _concepts, "mode": _text, "part": _integer, "attempt_no": _integer},
+    **{"final": _flag, "answer_text": _text, "correct": _flag, "score": _number},
+    **{"mistake": _optional_text, "hints_used": _integer, "elapsed_s": _number},
+    **{"expected": _text, "params": _params, "bank_hash": _text, "at": _moment},
+    **{"rating": _rating, "reviewed_at": _optional_moment},
+}
+
+
+def _record_from_json(item: object, where: str) -> Recorded:
+    fields = _checked_fields(item, where)
+    rating, reviewed_at = fields.pop("rating"), fields.pop("reviewed_at")
+    if (rating is None) != (reviewed_at is None):
+        raise StoreError(f"{where}: rating and reviewed_at are both set or both null.")
+    attempt = Attempt(**fields)
+    problem = attempt_problem(attempt)
+    if problem is not None:
+        raise StoreError(f"{where}: {problem}.")
+    return Recorded(attempt, rating, reviewed_at)
+
+
+def _checked_fields(item: object, where: str) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise StoreError(f"{where} must be an object.")
+    missing = [key for key in _FIELDS if key not in item]
+    if missing:
+        raise StoreError(f"{where}: missing {', '.join(missing)}.")
+    unknown = sorted(str(key) for key in item if key not in _FIELDS)
+    if unknown:
+        raise StoreError(f"{where}: unknown keys {', '.join(unknown)}.")
+    converted: dict[str, Any] = {}
+    for key, convert in _FIELDS.items():
+        try:
+            converted[key] = convert(item[key])
+        except _Invalid as exc:
+            raise StoreError(f"{where}.{key}: {exc}.") from exc
+    return converted
