@@ -1,0 +1,230 @@
+"""Activation functions, each with its value and its derivative side by side.
+
+Every derivative is written as a function of the pre-activation ``z`` (not of the output), in a
+form that keeps full relative precision where the textbook form cancels: ``sigmoid'(30)`` is
+``9.4e-14``, not ``0``. The arrays keep their dtype (float16 stays float16).
+
+Conventions:
+
+* ``relu'(0) = 0`` and ``leaky_relu'(0) = slope``, as in PyTorch and TensorFlow; the kink
+  itself has no derivative, so this is a convention, not maths.
+* ``elu'(0) = alpha`` (the left-hand value; equal to the right-hand value 1 when alpha = 1).
+* GELU is the exact one, ``z * Phi(z)`` with the standard normal CDF ``Phi``.
+* A unit is *saturated* when ``abs(f'(z))`` is below a tenth of the activation's largest
+  derivative (:data:`SATURATION_FRACTION`): for sigmoid that is ``abs(z) > 3.6``, for tanh
+  ``abs(z) > 1.8``, for ReLU every ``z <= 0`` (a dead unit), for leaky ReLU with the default
+  slope every ``z <= 0``; a linear unit is never saturated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tutor.errors import SimulationError
+from tutor.sim._arrays import FloatArray
+
+ACTIVATION_NAMES: tuple[str, ...] = (
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "softplus",
+    "linear",
+)
+"""Every activation the engine knows, in the order menus show them."""
+
+SATURATION_FRACTION = 0.1
+"""A unit is saturated when ``abs(f'(z)) < SATURATION_FRACTION * peak_derivative``."""
+
+RELU_FAMILY: frozenset[str] = frozenset({"relu", "leaky_relu", "elu", "gelu", "softplus"})
+"""Activations paired with He initialization; the others are paired with Xavier."""
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    """An activation ``f`` with its derivative ``f'``, both taking the pre-activation ``z``.
+
+    ``value`` and ``derivative`` map an array of any shape to an array of the same shape and
+    dtype; ``scalar`` is ``value`` on one Python float (the engine's fast path for short scalar
+    chains). ``peak_derivative`` is the largest ``abs(f'(z))`` over all z.
+    """
+
+    name: str
+    value: Callable[[FloatArray], FloatArray]
+    derivative: Callable[[FloatArray], FloatArray]
+    scalar: Callable[[float], float]
+    peak_derivative: float
+
+    @property
+    def recommended_init(self) -> str:
+        """The initializer that keeps this activation's backward gain near 1."""
+        return "he-normal" if self.name in RELU_FAMILY else "xavier-normal"
+
+    def saturated(self, z: FloatArray) -> NDArray[np.bool_]:
+        """True where ``abs(f'(z))`` is below a tenth of ``peak_derivative``."""
+        threshold = SATURATION_FRACTION * self.peak_derivative
+        return np.asarray(np.abs(self.derivative(z)) < threshold)
+
+
+def _like(z: FloatArray, x: Any) -> FloatArray:
+    """``x`` as an array of ``z``'s shape and dtype (constants from np.where are float64)."""
+    return np.asarray(x, dtype=z.dtype)
+
+
+# sigmoid(z) = 1 / (1 + e^-z);  sigmoid'(z) = sigmoid(z) * (1 - sigmoid(z)).
+# With e = exp(-|z|) both are exact for every z: no overflow, no 1 - (1 - tiny).
+def sigmoid(z: FloatArray) -> FloatArray:
+    e = np.exp(-np.abs(z))
+    return _like(z, np.where(z >= 0, 1.0, e) / (1.0 + e))
+
+
+def sigmoid_prime(z: FloatArray) -> FloatArray:
+    e = np.exp(-np.abs(z))
+    d = 1.0 + e
+    return _like(z, e / (d * d))
+
+
+def _sigmoid_scalar(z: float) -> float:
+    e = math.exp(-abs(z))
+    return (1.0 if z >= 0 else e) / (1.0 + e)
+
+
+# tanh'(z) = 1 - tanh(z)^2 = 4 e / (1 + e)^2 with e = exp(-2|z|), exact in the tails.
+def tanh(z: FloatArray) -> FloatArray:
+    return np.tanh(z)
+
+
+def tanh_prime(z: FloatArray) -> FloatArray:
+    e = np.exp(-2.0 * np.abs(z))
+    d = 1.0 + e
+    return _like(z, 4.0 * e / (d * d))
+
+
+# relu(z) = max(z, 0);  relu'(z) = 1 if z > 0 else 0 (0 at z = 0 by convention).
+def relu(z: FloatArray) -> FloatArray:
+    return np.maximum(z, 0)
+
+
+def relu_prime(z: FloatArray) -> FloatArray:
+    return (z > 0).astype(z.dtype)
+
+
+# leaky_relu(z) = z if z > 0 else slope * z;  leaky_relu'(z) = 1 if z > 0 else slope.
+def _leaky(slope: float) -> tuple[Callable[[FloatArray], FloatArray], ...]:
+    def value(z: FloatArray) -> FloatArray:
+        return np.where(z > 0, z, z * slope)
+
+    def derivative(z: FloatArray) -> FloatArray:
+        return _like(z, np.where(z > 0, 1.0, slope))
+
+    return value, derivative
+
+
+# elu(z) = z if z > 0 else alpha * (e^z - 1);  elu'(z) = 1 if z > 0 else alpha * e^z.
+def _elu(alpha: float) -> tuple[Callable[[FloatArray], FloatArray], ...]:
+    def value(z: FloatArray) -> FloatArray:
+        return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+
+    def derivative(z: FloatArray) -> FloatArray:
+        return _like(z, np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0))))
+
+    return value, derivative
+
+
+# gelu(z) = z * Phi(z);  gelu'(z) = Phi(z) + z * phi(z), Phi/phi the standard normal CDF/PDF.
+# NumPy has no erf, so Phi comes from math.erfc per element (exact to the last bit, and
+# Phi(z) = erfc(-z / sqrt 2) / 2 keeps relative precision far into the left tail).
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _phi_cdf(z: FloatArray) -> NDArray[np.float64]:
+    return 0.5 * np.asarray(_erfc(-np.asarray(z, dtype=np.float64) / math.sqrt(2.0)), float)
+
+
+def gelu(z: FloatArray) -> FloatArray:
+    return _like(z, z.astype(np.float64) * _phi_cdf(z))
+
+
+def gelu_prime(z: FloatArray) -> FloatArray:
+    z64 = z.astype(np.float64)
+    pdf = np.exp(-0.5 * z64 * z64) / math.sqrt(2.0 * math.pi)
+    return _like(z, _phi_cdf(z) + z64 * pdf)
+
+
+# gelu'' = phi(z) * (2 - z^2), so gelu' peaks at z = sqrt(2): Phi(sqrt 2) + sqrt(2) phi(sqrt 2).
+_GELU_PEAK = 0.5 * math.erfc(-1.0) + math.sqrt(2.0) * math.exp(-1.0) / math.sqrt(2.0 * math.pi)
+
+
+def _gelu_scalar(z: float) -> float:
+    return 0.5 * z * math.erfc(-z / math.sqrt(2.0))
+
+
+# softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^-|z|);  softplus'(z) = sigmoid(z).
+def softplus(z: FloatArray) -> FloatArray:
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _softplus_scalar(z: float) -> float:
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+# linear(z) = z;  linear'(z) = 1.
+def linear(z: FloatArray) -> FloatArray:
+    return z
+
+
+def linear_prime(z: FloatArray) -> FloatArray:
+    return np.ones_like(z)
+
+
+def _build(name: str, slope: float, alpha: float) -> Activation:
+    """The activation ``name`` with its parameters bound."""
+    if name == "leaky_relu":
+        value, derivative = _leaky(slope)
+        return Activation(
+            name, value, derivative, lambda z: z if z > 0 else slope * z, max(1.0, abs(slope))
+        )
+    if name == "elu":
+        value, derivative = _elu(alpha)
+        scalar = lambda z: z if z > 0 else alpha * math.expm1(z)  # noqa: E731
+        return Activation(name, value, derivative, scalar, max(1.0, alpha))
+    return _FIXED[name]
+
+
+_FIXED: dict[str, Activation] = {
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime, _sigmoid_scalar, 0.25),
+    "tanh": Activation("tanh", tanh, tanh_prime, math.tanh, 1.0),
+    "relu": Activation("relu", relu, relu_prime, lambda z: 0.0 if z <= 0 else z, 1.0),
+    "gelu": Activation("gelu", gelu, gelu_prime, _gelu_scalar, _GELU_PEAK),
+    "softplus": Activation("softplus", softplus, sigmoid, _softplus_scalar, 1.0),
+    "linear": Activation("linear", linear, linear_prime, lambda z: z, 1.0),
+}
+_DEFAULTS: dict[str, Activation] = {n: _build(n, 0.01, 1.0) for n in ACTIVATION_NAMES}
+
+
+def get_activation(name: str, *, slope: float = 0.01, alpha: float = 1.0) -> Activation:
+    """The activation called ``name`` (one of :data:`ACTIVATION_NAMES`).
+
+    ``slope`` is leaky ReLU's slope for ``z <= 0``; ``alpha`` is ELU's scale for ``z <= 0``.
+    Raises :class:`SimulationError` for an unknown name or a parameter that is not finite.
+    """
+    if slope == 0.01 and alpha == 1.0:
+        found = _DEFAULTS.get(name)
+        if found is not None:
+            return found
+    if name not in _DEFAULTS:
+        valid = ", ".join(ACTIVATION_NAMES)
+        raise SimulationError(f"unknown activation {name!r}; choose one of {valid}")
+    if not (math.isfinite(slope) and math.isfinite(alpha) and alpha > 0):
+        raise SimulationError(
+            f"activation parameters must be finite (and alpha > 0): {slope=}, {alpha=}"
+        )
+    return _build(name, float(slope), float(alpha))

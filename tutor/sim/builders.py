@@ -1,0 +1,158 @@
+"""Convenience builders: a seeded network from (depth, width, activation, init, seed).
+
+They draw arrays and hand them to the explicit-array functions of ``tutor.sim.network``; every
+number they report can be reproduced from the same arrays with any autograd framework.
+
+Draw order from ``np.random.default_rng(seed)``: the weight matrices W_1 ... W_D (input side
+first), then the input batch x ~ N(0, 1) of shape (batch, width), then, for ``loss="mse"``,
+the target ~ N(0, 1) of the same shape. Biases are zero; batch-norm scales are one and shifts
+zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tutor.errors import SimulationError
+from tutor.sim._arrays import FloatArray, check_positive_int, float_dtype
+from tutor.sim.activations import get_activation
+from tutor.sim.initializers import init_weights
+from tutor.sim.network import network_gradients
+from tutor.sim.stats import LayerStats, layer_stats
+
+MAX_UNITS = 100_000_000
+"""Largest depth * width * width (or batch * width * depth) a builder accepts."""
+
+
+@dataclass(frozen=True)
+class NetworkReport(LayerStats):
+    """One network's per-layer statistics (each an array of shape (depth,)), its loss, and
+    the settings that produced it (for the diagnosis and for display)."""
+
+    loss: float = 0.0
+    activation: str = ""
+    init: str = ""
+    residual: bool = False
+    batchnorm: bool = False
+    dtype: str = "float64"
+    settings: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def depth(self) -> int:
+        """The number of layers."""
+        return int(self.grad_norm.shape[-1])
+
+
+@dataclass(frozen=True)
+class NetworkArrays:
+    """The arrays of a built network: ``weights`` W_1..W_D (float64), the input ``x``."""
+
+    weights: tuple[FloatArray, ...]
+    biases: tuple[FloatArray, ...]
+    x: FloatArray
+
+
+def build_network(
+    depth: int,
+    width: int,
+    init: str,
+    *,
+    seed: int | np.random.Generator,
+    std: float | None = None,
+    gain: float = 1.0,
+    value: float = 0.0,
+    batch: int = 64,
+    variants: tuple[int, ...] = (),
+) -> NetworkArrays:
+    """Square weights (depth matrices of (width, width)), zero biases and an N(0, 1) input.
+
+    ``variants`` adds leading axes: that many independent networks and inputs at once.
+    """
+    _check_size(depth, width, batch, variants)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    ws = tuple(
+        init_weights(init, width, width, rng, std=std, gain=gain, value=value, variants=variants)
+        for _ in range(depth)
+    )
+    x = rng.standard_normal((*variants, batch, width))
+    biases = tuple(np.zeros((*variants, width)) for _ in range(depth))
+    return NetworkArrays(ws, biases, x)
+
+
+def simulate_network(
+    depth: int,
+    width: int,
+    activation: str,
+    init: str,
+    *,
+    seed: int | np.random.Generator,
+    std: float | None = None,
+    gain: float = 1.0,
+    value: float = 0.0,
+    batch: int = 64,
+    residual: bool = False,
+    batchnorm: bool = False,
+    loss: str = "mean",
+    dtype: str = "float64",
+    slope: float = 0.01,
+    alpha: float = 1.0,
+) -> NetworkReport:
+    """Build a seeded network, run forward and backward once, and report every layer.
+
+    ``loss`` is ``"mean"`` (mean of the output) or ``"mse"`` (to an N(0, 1) target). The run
+    is in ``dtype``; the statistics are float64. See :class:`NetworkReport`.
+    """
+    get_activation(activation, slope=slope, alpha=alpha)  # a bad name fails before drawing
+    float_dtype(dtype)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    net = build_network(depth, width, init, seed=rng, std=std, gain=gain, value=value, batch=batch)
+    target = rng.standard_normal(net.x.shape) if loss == "mse" else None
+    result = network_gradients(
+        net.x,
+        net.weights,
+        net.biases,
+        activation,
+        loss=loss,
+        target=target,
+        residual=residual,
+        batchnorm=batchnorm,
+        dtype=dtype,
+        slope=slope,
+        alpha=alpha,
+    )
+    stats = layer_stats(result)
+    settings: dict[str, object] = {
+        "depth": depth,
+        "width": width,
+        "activation": activation,
+        "init": init,
+        "std": std,
+        "batch": batch,
+        "residual": residual,
+        "batchnorm": batchnorm,
+        "loss": loss,
+        "dtype": dtype,
+    }
+    return NetworkReport(
+        **vars(stats),
+        loss=float(result.loss),
+        activation=activation,
+        init=init,
+        residual=residual,
+        batchnorm=batchnorm,
+        dtype=dtype,
+        settings=settings,
+    )
+
+
+def _check_size(depth: int, width: int, batch: int, variants: tuple[int, ...]) -> None:
+    check_positive_int("depth", depth)
+    check_positive_int("width", width)
+    check_positive_int("batch", batch)
+    count = int(np.prod(variants)) if variants else 1
+    if count * depth * width * max(width, batch) > MAX_UNITS:
+        raise SimulationError(
+            f"a network of depth {depth}, width {width} and batch {batch} is too large to simulate"
+        )

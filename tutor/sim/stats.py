@@ -1,0 +1,102 @@
+"""Per-layer statistics of one forward and backward pass: what a learner reads to diagnose.
+
+Every statistic is computed in float64 from the arrays the run produced (so a float16 run is
+described exactly, without the description itself overflowing). Arrays have shape (..., D):
+one entry per layer, input side first, for each variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tutor.sim._arrays import FloatArray, frob_norm, quiet
+from tutor.sim.network import NetworkResult
+
+F64 = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    """Per-layer statistics, each an array of shape (..., D), input side first.
+
+    ``grad_norm``: Frobenius norm of dL/dW_l. ``act_grad_norm``: norm of dL/dh_l (the backward
+    signal leaving layer l's output). ``weight_norm``: norm of W_l. ``relative_grad``:
+    grad_norm / weight_norm (inf or NaN when W_l = 0). ``activation_std``: std of h_l over
+    batch and units. ``preact_mean``/``preact_std``: mean and std of a_l, the activation's
+    input (after batch norm when on). ``saturation``: the fraction of units in the batch
+    whose ``abs(f'(a_l))`` is under a tenth of its peak (see ``tutor.sim.activations``).
+    ``mean_sq_derivative``: E[f'(a_l)^2] over the batch. ``backward_gain``: the estimate
+    sigma_w^2 * fan_out * E[f'(a_l)^2] of the factor by which a plain layer multiplies the
+    variance of the backward signal (below 1 vanishing, above 1 exploding; it ignores skip
+    connections and batch norm). ``fan_in``/``fan_out``: each layer's shape, shape (D,).
+    """
+
+    grad_norm: F64
+    act_grad_norm: F64
+    weight_norm: F64
+    relative_grad: F64
+    activation_std: F64
+    preact_mean: F64
+    preact_std: F64
+    saturation: F64
+    mean_sq_derivative: F64
+    backward_gain: F64
+    fan_in: NDArray[np.int64]
+    fan_out: NDArray[np.int64]
+
+
+def layer_stats(result: NetworkResult) -> LayerStats:
+    """The statistics of every layer of the run ``result`` (from ``network_gradients``)."""
+    cache, grads = result.cache, result.grads
+    mats = (-2, -1)
+    weight_norm = _stack([frob_norm(w, mats) for w in cache.weights])
+    fan_in = np.array([w.shape[-2] for w in cache.weights], dtype=np.int64)
+    fprime = [act.derivative(a) for act, a in zip(cache.activations, cache.preacts, strict=True)]
+    msd = _stack([_mean(_sq(d)) for d in fprime])
+    grad_norm = _stack([frob_norm(g, mats) for g in grads.weights])
+    with quiet():
+        relative = grad_norm / weight_norm
+        gain = weight_norm**2 / fan_in * msd
+    return LayerStats(
+        grad_norm=grad_norm,
+        act_grad_norm=_stack([frob_norm(g, mats) for g in grads.hidden]),
+        weight_norm=weight_norm,
+        relative_grad=relative,
+        activation_std=_stack([_std(h) for h in cache.hidden]),
+        preact_mean=_stack([_mean(a.astype(np.float64)) for a in cache.preacts]),
+        preact_std=_stack([_std(a) for a in cache.preacts]),
+        saturation=_stack(
+            [
+                _mean(act.saturated(a))
+                for act, a in zip(cache.activations, cache.preacts, strict=True)
+            ]
+        ),
+        mean_sq_derivative=msd,
+        backward_gain=gain,
+        fan_in=fan_in,
+        fan_out=np.array([w.shape[-1] for w in cache.weights], dtype=np.int64),
+    )
+
+
+def _stack(per_layer: list[F64]) -> F64:
+    return np.stack(per_layer, axis=-1)
+
+
+def _sq(x: FloatArray) -> F64:
+    x64 = x.astype(np.float64)
+    with quiet():
+        return x64 * x64
+
+
+def _mean(x: NDArray[np.floating[Any]] | NDArray[np.bool_]) -> F64:
+    with quiet():
+        return np.asarray(np.mean(x, axis=(-2, -1), dtype=np.float64))
+
+
+def _std(x: FloatArray) -> F64:
+    with quiet():
+        return np.asarray(np.std(x.astype(np.float64), axis=(-2, -1)))
