@@ -436,3 +436,7 @@ def test_float_repr_round_trips(x: float) -> None:
     value = compile_expression(repr(x))()
     assert value == x
     assert math.copysign(1.0, value) == math.copysign(1.0, x)
+
+
+def test_text_in_quotes_keeps_its_symbols() -> None:
+    assert compile_expression("['k × a', 'x − 1']", mode="bank")({}) == ("k × a", "x − 1")

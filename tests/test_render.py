@@ -136,3 +136,12 @@ def test_template_rules(source: str, problem: str | None) -> None:
 def test_unsafe_or_broken_texts_fail_cleanly(source: str) -> None:
     with pytest.raises(RenderError):
         render(source, CONTEXT, "terminal")
+
+
+def test_a_whole_float_indexes_a_list() -> None:
+    assert render("{{ xs[k - 1]|num }}", {"xs": (0.5, 0.25), "k": 2.0}, "terminal") == "0.25"
+
+
+def test_an_undefined_number_names_what_is_missing() -> None:
+    with pytest.raises(RenderError, match="tuple object has no element 5"):
+        render("{{ xs[5]|num }}", {"xs": (0.5, 0.25)}, "terminal")

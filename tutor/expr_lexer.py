@@ -85,8 +85,8 @@ def _token(match: re.Match[str], text: str) -> _Token:
     if kind == "sup":
         exponent = raw.translate(_SUPERSCRIPTS)
         return _Token(kind, exponent, typed, pos, float(exponent))
-    if kind == "str":
-        return _Token(kind, raw[1:-1], typed, pos)
+    if kind == "str":  # text in quotes is kept as typed: '×' in a label stays '×'
+        return _Token(kind, typed[1:-1], typed, pos)
     return _Token(kind, _CANONICAL.get(raw, raw), typed, pos)
 
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
-from jinja2 import StrictUndefined, TemplateError, meta, nodes
+from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -84,6 +84,8 @@ class _Marked(str):
 
 def number_marker(value: Any, sig: int = 3) -> str:
     """The ``num`` filter: a number in markers, formatted later for its target."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()  # Jinja's own message says what is missing
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RenderError(f"the num filter needs a number, not {value!r}")
     if not 1 <= sig <= 15:
@@ -128,6 +130,12 @@ class _BankSandbox(ImmutableSandboxedEnvironment):
     """The sandbox for bank texts; it refuses operations that could build huge strings."""
 
     intercepted_binops = frozenset({"*", "%"})
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        """``xs[answer - 1]`` works: answers are floats, but a whole float indexes a list."""
+        if isinstance(argument, float) and argument.is_integer() and isinstance(obj, tuple | list):
+            argument = int(argument)
+        return super().getitem(obj, argument)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if not all(isinstance(v, int | float) for v in (left, right)):
