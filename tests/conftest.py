@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+
+# Small matrix products run fastest single-threaded, and the tests run beside each other.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -167,3 +167,11 @@ def test_a_gradient_that_is_zero_everywhere_is_vanishing() -> None:
     report = simulate_network(3, 8, "relu", "he-normal", seed=0)
     silent = dataclasses.replace(report, act_grad_norm=np.zeros(3))
     assert (diagnose(silent).kind, diagnose(silent).from_layer) == ("vanishing", 3)
+
+
+def test_expected_sq_derivative_is_accurate_for_wide_preactivations() -> None:
+    """The saturated-tanh trap needs E[tanh'(z)^2] at std ~ 11, where it is about 0.047."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal(2_000_000) * 11.3
+    sample = float(np.mean((1 - np.tanh(z) ** 2) ** 2))
+    assert expected_sq_derivative("tanh", 11.3) == pytest.approx(sample, rel=0.01)

@@ -10,7 +10,7 @@ z ~ N(0, q^2); ``residual_chain`` is the scalar chain with an identity path arou
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -141,12 +141,12 @@ def _signal_extras(report: sim.NetworkReport) -> dict[str, Any]:
 def _run_gain(a: Mapping[str, Any]) -> dict[str, Any]:
     act = sim.get_activation(a["activation"], slope=a["slope"])
     q, width, std = a["preact_std"], a["width"], a["std"]
-    msd = gaussian_mean(lambda z: _square(act.derivative(z)), q)
+    msd = sim.gaussian_expectation(lambda z: _square(act.derivative(z)), q)
     gain = sim.backward_gain(std, width, msd)
-    mean_sq_value = gaussian_mean(lambda z: _square(act.value(z)), q)
+    mean_sq_value = sim.gaussian_expectation(lambda z: _square(act.value(z)), q)
     return {
         "mean_sq_derivative": msd,
-        "mean_derivative": gaussian_mean(act.derivative, q),
+        "mean_derivative": sim.gaussian_expectation(act.derivative, q),
         "gain": gain,
         "norm_factor": math.sqrt(gain),
         "critical_std": 1.0 / math.sqrt(width * msd) if msd > 0 else math.inf,
@@ -157,25 +157,6 @@ def _run_gain(a: Mapping[str, Any]) -> dict[str, Any]:
 
 def _square(x: FloatArray) -> FloatArray:
     return x * x
-
-
-def gaussian_mean(f: Callable[[FloatArray], FloatArray], std: float) -> float:
-    """E[f(z)] for z ~ N(0, std^2), by the midpoint rule on a grid fine enough for any std.
-
-    The engine's :func:`tutor.sim.expected_sq_derivative` uses 80 Gauss-Hermite nodes, which
-    miss the narrow peak of tanh'(z)^2 once std is above about 3 (at std 11, the pre-activation
-    scale of a width-128 tanh network with N(0, 1) weights, it is 30 times too small), so this
-    integrates on cells of width at most 0.02 in z (and 0.01 in standard units) over
-    [-10 std, 10 std]. The cell count is even, so z = 0 (where ReLU's derivative jumps) is a
-    cell edge and the rule stays exact for a step there.
-    """
-    if std == 0:
-        return float(f(np.zeros(1))[0])
-    du = min(0.01, 0.02 / std)
-    cells = 2 * math.ceil(10.0 / du)
-    u = -10.0 + (np.arange(cells) + 0.5) * (20.0 / cells)
-    weights = np.exp(-0.5 * u * u)
-    return float(np.sum(weights * f(std * u)) / np.sum(weights))
 
 
 def _run_residual_chain(a: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from tutor.sim.diagnose import (
     diagnose,
     diagnose_training,
     expected_sq_derivative,
+    gaussian_expectation,
 )
 from tutor.sim.gradcheck import numerical_gradient, relative_error
 from tutor.sim.initializers import INIT_NAMES, init_std, init_weights, uniform_limit
@@ -118,6 +119,7 @@ __all__ = [
     "diagnose",
     "diagnose_training",
     "expected_sq_derivative",
+    "gaussian_expectation",
     "get_activation",
     "global_norm",
     "init_std",
