@@ -8,6 +8,7 @@ commands so that ``tutor --help`` stays fast.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from tutor.errors import TutorError
+from tutor.store import db_option
 
 if TYPE_CHECKING:
     from tutor.catalog import Catalog
@@ -91,6 +93,8 @@ def main() -> None:
 @seed_option()
 @click.option("--difficulty", type=click.IntRange(1, 3), help="Only this difficulty (1-3).")
 @click.option("--question", "question_id", help="Ask this one question (with --seed to replay).")
+@click.option("--no-record", is_flag=True, help="Do not save answers to the progress file.")
+@db_option
 @bank_options
 def quiz(
     topics: tuple[str, ...],
@@ -98,6 +102,8 @@ def quiz(
     seed: int | None,
     difficulty: int | None,
     question_id: str | None,
+    no_record: bool,
+    db: Path | None,
     banks: tuple[Path, ...],
     only_banks: bool,
 ) -> None:
@@ -109,8 +115,13 @@ def quiz(
       tutor quiz --topic vanishing -n 3 --seed 7
       tutor quiz --question sigmoid-chain-gradient --seed 1234
       printf '0.25\\n' | tutor quiz --question sigmoid-derivative --seed 1
+      tutor quiz --no-record                  without saving progress
+
+    Every answer is saved to your progress file (as in `tutor practice`, so `tutor stats`
+    counts it) before its feedback is shown; --db PATH or TUTOR_DB=PATH picks the file.
     """
     from tutor import quiz as quizzing
+    from tutor.recording import quiz_recording
     from tutor.terminal import Console
     from tutor.variant import make_variant
 
@@ -123,12 +134,121 @@ def quiz(
         if not pool:
             raise TutorError("no questions match these --topic and --difficulty options")
         chosen = quizzing.plan(pool, count, seed)
+    ctx = click.get_current_context()
+    recorder = None if no_record else ctx.with_resource(quiz_recording(db))
     console = Console()
     if not question_id:
         console.say(f"Quiz seed {seed} (replay with --seed {seed}). Ctrl-C ends early.", "dim")
     variants = (make_variant(q, s) for q, s in chosen)
-    summary = quizzing.run_quiz(console, variants, len(chosen))
+    summary = quizzing.run_quiz(console, variants, len(chosen), recorder)
     quizzing.print_summary(console, summary)
+
+
+@main.command()
+@click.option("--minutes", type=click.IntRange(1, 240), default=10, show_default=True,
+              help="Session length; the question under way at the end is finished.")  # fmt: skip
+@click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
+@click.option("--new", "new_count", type=click.IntRange(0, 100), default=5, show_default=True,
+              help="At most this many questions you have not seen before.")  # fmt: skip
+@db_option
+@bank_options
+def practice(
+    minutes: int,
+    topics: tuple[str, ...],
+    new_count: int,
+    db: Path | None,
+    banks: tuple[Path, ...],
+    only_banks: bool,
+) -> None:
+    """Interview practice: spaced-repetition reviews on a timer, with a report at the end.
+
+    Due reviews come first (most overdue first, and sooner for mistakes you keep making),
+    then up to --new questions you have not seen, weakest topic first. Every review draws
+    new numbers. A numeric question is followed by a "why?" card on the same concept, which
+    you rate yourself (again, hard, good, easy). Progress is saved after every answer, in
+    --db PATH, TUTOR_DB=PATH or the app folder.
+
+    \b
+    Examples:
+      tutor practice                          ten minutes, up to five new questions
+      tutor practice --minutes 20 --topic vanishing --new 3
+      tutor practice --db ~/interview.sqlite3
+    """
+    from tutor.practice import Settings
+    from tutor.practice import practice as run_practice
+    from tutor.terminal import Console
+
+    pool = load(banks, only_banks).select(topics)
+    if not pool:
+        raise TutorError("no questions match these --topic options")
+    run_practice(Console(), pool, db, Settings(minutes=minutes, new_count=new_count))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (with `attempts`).")
+@click.option("--days", type=click.IntRange(1, 366), default=14, show_default=True,
+              help="Days in the reviews-per-day chart.")  # fmt: skip
+@click.option("--export", "export_to", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write all progress to FILE as JSON, for `tutor import`.")  # fmt: skip
+@db_option
+@bank_options
+def stats(
+    as_json: bool,
+    days: int,
+    export_to: Path | None,
+    db: Path | None,
+    banks: tuple[Path, ...],
+    only_banks: bool,
+) -> None:
+    """Your progress: accuracy and mastery per topic, due reviews, streak, mistakes.
+
+    Reads the progress file (--db PATH, TUTOR_DB=PATH or the app folder) without changing
+    it. With --export FILE it writes everything to FILE instead, to move to another machine.
+
+    \b
+    Examples:
+      tutor stats
+      tutor stats --json
+      tutor stats --export progress.json      then on the other machine: tutor import
+    """
+    from datetime import UTC, datetime
+
+    from tutor import stats_view
+
+    if export_to is not None:
+        count = stats_view.export_to(db, export_to)
+        click.echo(f"Exported {count} attempts to {export_to}.")
+        return
+    now = datetime.now().astimezone()
+    questions = load(banks, only_banks).questions
+    view = stats_view.read_view(db, questions, now, now.tzinfo or UTC, days)
+    if as_json:
+        emit_json(stats_view.stats_json(view))
+    else:
+        click.echo(stats_view.stats_text(view))
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+def import_progress(file: Path, db: Path | None) -> None:
+    """Merge progress exported with `tutor stats --export` into your progress file.
+
+    Attempts already there are skipped, so importing the same file twice adds nothing; the
+    review schedule is rebuilt from the combined history. A file that is not a valid export
+    is refused and nothing is imported. The progress file is --db PATH, TUTOR_DB=PATH or the
+    one in the app folder.
+
+    \b
+    Examples:
+      tutor import progress.json
+      tutor import progress.json --db ~/interview.sqlite3
+    """
+    from tutor.stats_view import import_from
+
+    added, total, path = import_from(db, file)
+    known = f" ({total - added} were already there)" if total > added else ""
+    click.echo(f"Imported {added} of {total} attempts from {file} into {path}{known}.")
 
 
 @main.command(name="list")
@@ -230,13 +350,18 @@ def grade(
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    help="Worker processes (default: one per CPU).",
+)
+@click.option(
     "--seeds",
     type=click.IntRange(1, 100_000),
     default=200,
     show_default=True,
     help="Seeds to try per question.",
 )
-def check(paths: tuple[Path, ...], seeds: int) -> None:
+def check(paths: tuple[Path, ...], seeds: int, jobs: int | None) -> None:
     """Validate banks and try every question over many seeds.
 
     With no PATH, checks the bundled banks. Lists every problem with file, line and question
@@ -247,13 +372,106 @@ def check(paths: tuple[Path, ...], seeds: int) -> None:
       tutor check
       tutor check my-bank.yaml --seeds 500
     """
+    # One worker process per CPU already uses every core; BLAS threads on top only contend.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from tutor.check import check_paths, report_lines
 
-    problems, stats = check_paths(list(paths), seeds)
+    problems, stats = check_paths(list(paths), seeds, jobs)
     for line in report_lines(problems, stats):
         click.echo(line)
     if problems:
         sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The HTML file to write.",
+)
+@click.option(
+    "--versions",
+    type=click.IntRange(1, 500),
+    help="How many versions, each with its own questions and numbers (default 1).",
+)
+@click.option(
+    "-n",
+    "count",
+    type=click.IntRange(1, 200),
+    default=10,
+    show_default=True,
+    help="Questions per version.",
+)
+@click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
+@click.option("--difficulty", type=click.IntRange(1, 3), help="Only this difficulty (1-3).")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    help="The seed that names the worksheet (default 1): same options, same file.",
+)
+@click.option(
+    "--version-id",
+    metavar="SEED-K",
+    help="Write only version K of seed SEED, as printed on its key (e.g. 7-3).",
+)
+@click.option("--title", default="Worksheet", show_default=True, help="The title of every version.")
+@click.option(
+    "--key",
+    type=click.Choice(["end", "separate", "none"]),
+    default="end",
+    show_default=True,
+    help="Answer keys on pages of their own at the end, in a second file, or none.",
+)
+@click.option(
+    "--self-check", is_flag=True, help="An interactive page that grades answers in the browser."
+)
+@bank_options
+def worksheet(
+    output: Path,
+    versions: int | None,
+    count: int,
+    topics: tuple[str, ...],
+    difficulty: int | None,
+    seed: int | None,
+    version_id: str | None,
+    title: str,
+    key: str,
+    self_check: bool,
+    banks: tuple[Path, ...],
+    only_banks: bool,
+) -> None:
+    """Write an HTML worksheet to print or share, with answer keys.
+
+    One self-contained file (no network, nothing to install), print-ready on A4 and Letter.
+    The same options always write the same file; each version shows an id that --version-id
+    takes to write that version again.
+
+    \b
+    Examples:
+      tutor worksheet -o sheet.html
+      tutor worksheet -o exam.html --versions 3 -n 8 --topic vanishing --seed 7
+      tutor worksheet -o exam.html --key separate        (keys in exam-key.html)
+      tutor worksheet -o practice.html --self-check --key none
+      tutor worksheet -o again.html --version-id 7-2 -n 8 --topic vanishing
+    """
+    from tutor.worksheet import WorksheetOptions, build_options, write_worksheet
+
+    options: WorksheetOptions = build_options(
+        versions=versions,
+        count=count,
+        seed=seed,
+        version_id=version_id,
+        title=title,
+        key=key,
+        self_check=self_check,
+    )
+    pool = load(banks, only_banks).select(topics, difficulty)
+    if not pool:
+        raise TutorError("no questions match these --topic and --difficulty options")
+    for path in write_worksheet(output, pool, options):
+        click.echo(f"Wrote {path}")
 
 
 # tutor simulate's choices, spelled out so that `tutor --help` does not import NumPy

@@ -39,9 +39,25 @@ class Submission:
     hints_used: int
     elapsed_s: float
     final: bool
+    self_rating: str | None = None  # an explain card's own rating ("again" ... "easy"), if asked
 
 
 Recorder = Callable[[Variant, Submission], None]
+#: How an explain card is self-rated after its model answer: returns (knew it, rating label
+#: or None). Raises EndOfInput when input ends.
+SelfRate = Callable[[Console], tuple[bool, str | None]]
+
+
+def ask_covered(console: Console) -> tuple[bool, str | None]:
+    """The quiz's self-rating: did the learner's answer cover the model answer's points?"""
+    while True:
+        text = console.ask("Did your answer cover these points? [y/n] ")
+        if text is None:
+            raise EndOfInput
+        try:
+            return parse_bool(text), None
+        except AnswerFormatError as exc:
+            console.say(str(exc), "warn")
 
 
 @dataclass(frozen=True)
@@ -101,10 +117,12 @@ class Asker:
         console: Console,
         recorder: Recorder | None = None,
         clock: Callable[[], float] = time.monotonic,
+        self_rate: SelfRate = ask_covered,
     ) -> None:
         self.console = console
         self.recorder = recorder
         self.clock = clock
+        self.self_rate = self_rate
 
     def ask(self, variant: Variant) -> QuestionResult:
         """Ask every part of ``variant``; raise EndOfInput if input ends first."""
@@ -195,21 +213,12 @@ class Asker:
             raise EndOfInput
         self.console.say("Model answer", "title")
         self.console.say(view.model_answer)
-        knew = self._ask_yes_no("Did your answer cover these points? [y/n] ")
+        knew, rating = self.self_rate(self.console)
         verdict = self_rated(knew)
-        self._record(view, Submission(view.index, text, verdict, 1, 0, self.clock() - start, True))
+        elapsed = self.clock() - start
+        self._record(view, Submission(view.index, text, verdict, 1, 0, elapsed, True, rating))
         self.console.figures(view, "explanation")
         return PartResult(verdict, 1, 0)
-
-    def _ask_yes_no(self, prompt: str) -> bool:
-        while True:
-            text = self.console.ask(prompt)
-            if text is None:
-                raise EndOfInput
-            try:
-                return parse_bool(text)
-            except AnswerFormatError as exc:
-                self.console.say(str(exc), "warn")
 
     def _record(self, view: PartView, submission: Submission) -> None:
         if self.recorder is not None:

@@ -1,0 +1,210 @@
+"""What ``tutor stats`` and ``tutor import`` do: statistics as text or JSON, export, import.
+
+:func:`read_view` reads the store (read-only: statistics never write, and a missing file is
+simply no progress yet) into a :class:`StatsView`; :func:`stats_text` and :func:`stats_json`
+render it: overall accuracy, due counts, streak, a per-topic table, the mistakes made most
+(with the questions they come from), and reviews per day as a bar chart.
+:func:`export_to` and :func:`import_from` move progress between machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from tutor import progress_io, stats
+from tutor.bankspec import Question
+from tutor.charts import text_bar_chart, text_table
+from tutor.session_plan import templates_by_topic
+from tutor.stats import DayCount, MistakeCount, Summary, TopicStats
+from tutor.store import Progress, open_store, resolve_path
+
+
+@dataclass(frozen=True)
+class StatsView:
+    """A summary with what it needs to be shown: the file it came from, question titles
+    (by id), the number of templates never reviewed, and the time zone of its days."""
+
+    summary: Summary
+    path: Path
+    titles: Mapping[str, str]
+    new: int
+    tz: tzinfo
+
+
+def read_view(
+    db: Path | None, questions: Sequence[Question], now: datetime, tz: tzinfo, days: int = 14
+) -> StatsView:
+    """Statistics of the progress file ``db`` (see :func:`tutor.store.resolve_path`) at
+    ``now``, with days counted in ``tz``; ``questions`` are the templates the banks hold."""
+    path = resolve_path(db)
+    progress = _read_progress(path)
+    summary = stats.summary(progress, now, templates_by_topic(questions), days=days, tz=tz)
+    new = sum(question.id not in progress.cards for question in questions)
+    titles = {question.id: question.title for question in questions}
+    return StatsView(summary, path, titles, new, tz)
+
+
+def _read_progress(path: Path) -> Progress:
+    """The file's snapshot, read-only; no file yet means no progress (nothing is created)."""
+    if not path.exists() and not path.is_symlink():
+        return Progress(attempts=(), cards={})
+    with open_store(path, readonly=True) as store:
+        return store.progress()
+
+
+def export_to(db: Path | None, target: Path) -> int:
+    """Write every attempt in ``db`` to ``target`` (atomically); return how many."""
+    with open_store(db, readonly=True) as store:
+        progress_io.write_export(store, target)
+        return len(store.attempts())
+
+
+def import_from(db: Path | None, source: Path) -> tuple[int, int, Path]:
+    """Merge the export ``source`` into ``db``: (attempts added, attempts in the file, db).
+
+    The file is validated completely before anything is written; attempts already stored
+    are skipped, so importing twice adds nothing the second time.
+    """
+    data = progress_io.read_export(source)
+    with open_store(db) as store:
+        added = progress_io.import_progress(store, data, source=f"export {source}")
+        path = store.path
+    total = len(data["attempts"]) if isinstance(data, dict) else 0
+    return added, total, path
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+# --------------------------------------------------------------------------- text
+
+
+def stats_text(view: StatsView) -> str:
+    """The terminal report; no trailing newline."""
+    s = view.summary
+    if not s.attempts:
+        return (
+            f"No progress recorded yet in {view.path}.\n"
+            "Answer some questions with `tutor practice` or `tutor quiz` first."
+        )
+    blocks = [
+        _overview(view),
+        _topics_table(s.topics),
+        _mistakes_text(view),
+        _per_day_chart(s.per_day),
+    ]
+    return "\n\n".join(block for block in blocks if block)
+
+
+def _overview(view: StatsView) -> str:
+    s = view.summary
+    due = s.due
+    streak = f"Streak: {_plural(s.streak.current, 'day')} (longest {s.streak.longest})"
+    return "\n".join(
+        [
+            f"Progress in {view.path}",
+            f"Attempts: {s.attempts}, {s.correct} right ({_percent(s.accuracy)})",
+            f"Due: {due.now} now, {due.cards - due.now} later ({due.today - due.now} of them "
+            f"today), {view.new} new",
+            streak,
+        ]
+    )
+
+
+def _topics_table(topics: Sequence[TopicStats]) -> str:
+    headers = ["topic", "attempts", "accuracy", "mastery", "due", "reviewed"]
+    rows = [
+        [t.topic, t.attempts, _percent(t.accuracy), _percent(t.mastery), t.due,
+         f"{t.reviewed} of {t.templates}"]
+        for t in topics
+    ]  # fmt: skip
+    return text_table(headers, rows, title="Topics, weakest first") if rows else ""
+
+
+def _mistakes_text(view: StatsView) -> str:
+    mistakes, recurring = view.summary.mistakes, view.summary.recurring
+    if not mistakes:
+        return ""
+    lines = ["Mistakes you make most"]
+    for m in mistakes:
+        where = ", ".join(view.titles.get(qid, qid) for qid in m.question_ids)
+        last = m.last_at.astimezone(view.tz)
+        lines.append(f"  {m.mistake}  ×{m.count}  (last {last:%Y-%m-%d})  in: {where}")
+    if recurring:
+        names = ", ".join(recurring)
+        lines.append(
+            f"Keep coming back: {names}. `tutor practice` brings their questions back sooner."
+        )
+    return "\n".join(lines)
+
+
+def _per_day_chart(days: Sequence[DayCount]) -> str:
+    labels = [f"{d.day:%a %m-%d}" for d in days]
+    title = f"Reviews per day (last {len(days)} days)"
+    return text_bar_chart(labels, [d.reviews for d in days], title=title, log=False, width=30)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def stats_json(view: StatsView) -> dict[str, Any]:
+    """Everything ``stats_text`` shows, JSON-ready; ``attempts`` counts every stored try."""
+    s = view.summary
+    return {
+        "db": str(view.path),
+        "attempts": s.attempts,
+        "correct": s.correct,
+        "accuracy": s.accuracy,
+        "due": {
+            "now": s.due.now,
+            "today": s.due.today,
+            "later": s.due.cards - s.due.now,
+            "new": view.new,
+            "cards": s.due.cards,
+        },
+        "streak": {
+            "current": s.streak.current,
+            "longest": s.streak.longest,
+            "last_day": None if s.streak.last_day is None else s.streak.last_day.isoformat(),
+        },
+        "topics": [_topic_json(t) for t in s.topics],
+        "mistakes": [_mistake_json(m, view.titles) for m in s.mistakes],
+        "recurring": dict(s.recurring),
+        "per_day": [_day_json(d) for d in s.per_day],
+        "time_zone": str(view.tz),
+    }
+
+
+def _topic_json(t: TopicStats) -> dict[str, Any]:
+    return {
+        "topic": t.topic,
+        "attempts": t.attempts,
+        "correct": t.correct,
+        "accuracy": t.accuracy,
+        "mastery": t.mastery,
+        "due": t.due,
+        "reviewed": t.reviewed,
+        "templates": t.templates,
+    }
+
+
+def _mistake_json(m: MistakeCount, titles: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "mistake": m.mistake,
+        "count": m.count,
+        "last_at": m.last_at.isoformat(),
+        "questions": [{"id": qid, "title": titles.get(qid)} for qid in m.question_ids],
+    }
+
+
+def _day_json(d: DayCount) -> dict[str, Any]:
+    return {"day": d.day.isoformat(), "attempts": d.attempts, "reviews": d.reviews}
