@@ -201,3 +201,31 @@ def test_numbers_are_read_as_people_write_them() -> None:
 def test_duplicate_question_ids() -> None:
     text = bank(GOOD_QUESTION + GOOD_QUESTION.replace("title: A question", "title: Another"))
     assert error_of(text) == "b.yaml:14: duplicate question id 'q1'"
+
+
+def test_a_right_option_that_names_a_mistake_reports_no_mistake() -> None:
+    from tutor.grading import grade_text
+    from tutor.present import LETTERS
+
+    text = bank("""\
+  - id: pick
+    title: Pick
+    concepts: [C14]
+    type: choice
+    params:
+      k: {choice: [1, 2]}
+    prompt: Which?
+    options:
+      - {text: One, correct: "k == 1", mistake: said-one, feedback: Not one.}
+      - {text: Two, correct: "k == 2", mistake: said-two, feedback: Not two.}
+    hints: [Look.]
+    explanation: It is {{ k }}.
+""")
+    question = parse_bank(text, "b.yaml").questions[0]
+    for seed in range(6):
+        variant = make_variant(question, seed)
+        right = next(i for i, c in enumerate(variant.parts[0].choices) if c.correct)
+        verdict = grade_text(variant, 0, LETTERS[right])
+        assert verdict.correct and verdict.mistake is None
+        wrong = grade_text(variant, 0, LETTERS[1 - right])
+        assert not wrong.correct and wrong.mistake in ("said-one", "said-two")

@@ -24,7 +24,8 @@ def grade_text(variant: Variant, index: int, text: str) -> Verdict:
     if part.type == "choice":
         picked = parse_choice(text, len(key.choices))
         chosen = key.choices[picked]
-        return Verdict(float(picked), chosen.correct, float(chosen.correct), chosen.mistake)
+        mistake = None if chosen.correct else chosen.mistake  # a formula may make it the right one
+        return Verdict(float(picked), chosen.correct, float(chosen.correct), mistake)
     if part.type == "truefalse":
         said = parse_bool(text)
         right = said == key.expected

@@ -153,7 +153,7 @@ def _part_key(
         if f is not None
     }
     if part.type == "numeric" or (part.type == "choice" and not part.is_text_choice):
-        _require_distinct(part.tolerance, expected, mistakes, all_pairs=part.type == "choice")
+        _require_distinct(part.tolerance, expected, mistakes)
     choices = (
         _choices(q, cp, env, rng, expected=expected, mistakes=mistakes)
         if part.type == "choice"
@@ -165,12 +165,10 @@ def _part_key(
     return PartKey(expected, part.tolerance, mistakes, choices, env)
 
 
-def _require_distinct(
-    tolerance: Tolerance, expected: float, mistakes: Mapping[str, float], *, all_pairs: bool
-) -> None:
-    """Redraw when a wrong answer would grade as right (or, for options, two look alike)."""
+def _require_distinct(tolerance: Tolerance, expected: float, mistakes: Mapping[str, float]) -> None:
+    """Redraw when a wrong answer would grade as right, or two mistakes as each other."""
     named = [("the answer", expected), *((f"mistake {n!r}", v) for n, v in mistakes.items())]
-    for i, (first, a) in enumerate(named if all_pairs else named[:1]):
+    for i, (first, a) in enumerate(named):
         for second, b in named[i + 1 :]:
             if not distinct(a, b, tolerance):
                 raise _Redraw(f"{second} always grades the same as {first}")
