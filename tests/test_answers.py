@@ -524,3 +524,11 @@ def test_distinct_is_symmetric(a: float, b: float, tol: Tolerance) -> None:
 def test_a_wrong_sign_is_never_close_unless_absolute(x: float, tol: Tolerance) -> None:
     if tol.kind != "absolute":
         assert not is_close(-x, x, tol)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("-+5×10^2", -500.0), ("9.5E1×10^-4", 0.0095), ("+-2×10^1", -20.0), ("1e1×10^1", 100.0)],
+)
+def test_odd_scientific_spellings_are_read_not_crashed_on(text: str, value: float) -> None:
+    assert parse_answer(text) == pytest.approx(value)

@@ -15,6 +15,7 @@ the text. Positions, in messages and in ``ExpressionError.position``, count char
 from __future__ import annotations
 
 import math
+import re
 import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -133,13 +134,17 @@ def _power_node(base: _Node, exponent: _Node, tok: _Token) -> _Node:
     return _Node(_pow(base.run, exponent.run, tok.text, tok.pos + 1), base.start, end)
 
 
+# A mantissa that can take an exponent as written: signed digits with a point, no exponent.
+_PLAIN_MANTISSA = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)\Z")
+
+
 def _chain_node(first: _Node, parts: list[tuple[_Token, _Node]]) -> _Node:
     end = parts[-1][1].end
     if len(parts) == 1:
         tok, second = parts[0]
         mantissa = first.literal
-        if tok.value == "*" and second.pow10 is not None and mantissa and "e" not in mantissa:
-            value = float(f"{mantissa}e{second.pow10}")
+        if tok.value == "*" and second.pow10 is not None and _PLAIN_MANTISSA.match(mantissa):
+            value = float(f"{mantissa}e{second.pow10}")  # 9.5×10^-4 is exactly 9.5e-4
             if abs(value) == math.inf:
                 raise ExpressionError("number too large", position=tok.pos + 1)
             return _number_node(value, first.start, end)
