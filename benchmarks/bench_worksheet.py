@@ -1,0 +1,123 @@
+"""Worksheet speed: 100 versions of 20 questions, with answer keys and charts.
+
+bench.py calls ``rows(quick)``; alone: ``python benchmarks/bench_worksheet.py [--quick]``.
+
+The headline is ``tutor worksheet`` end to end (draw, render, write the file) over the bundled
+banks, with one worker process per CPU as the command uses. Then, in one process on a sample
+of versions, where the time goes per question: drawing the variant (tutor.variant and the
+simulations behind it), and everything else (texts, math, tables, charts and the page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+Row = tuple[str, str, str]  # (measurement, result, target)
+COUNT = 20
+TARGET_S = 3.0
+
+
+def rows(quick: bool) -> list[Row]:
+    """Benchmark rows; ``quick`` runs 10 versions instead of 100 (target scaled to match)."""
+    from tutor.catalog import load_catalog
+
+    catalog = load_catalog()
+    versions = 10 if quick else 100
+    found: list[Row] = []
+    for label, pool in (
+        ("all banks", catalog.questions),
+        ("topic vanishing", catalog.select(["vanishing"])),
+    ):
+        found += _headline(label, pool, versions)
+        found += _breakdown(pool, sample=2 if quick else 5)
+    return found
+
+
+def _headline(label: str, pool: Sequence[Any], versions: int) -> list[Row]:
+    from tutor.worksheet import WorksheetOptions, write_worksheet
+
+    options = WorksheetOptions(versions=versions, count=COUNT, seed=1, key="end")
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "worksheet.html"
+        cpu_before = _cpu_seconds()
+        start = time.perf_counter()
+        write_worksheet(target, pool, options)
+        seconds = time.perf_counter() - start
+        cpu = _cpu_seconds() - cpu_before
+        size = target.stat().st_size / 1e6
+    target_s = TARGET_S * versions / 100
+    return [(
+        f"tutor worksheet, {versions} versions x {COUNT} questions, keys+charts ({label}, {len(pool)} questions, {os.cpu_count()} CPUs)",
+        f"{seconds:.1f} s wall, {cpu:.1f} s CPU, {size:.1f} MB (load average {os.getloadavg()[0]:.1f})",
+        f"< {target_s:g} s",
+    )]  # fmt: skip
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished worker processes: other programs running at
+    the same time slow the wall clock down, not this."""
+    own, workers = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def _breakdown(pool: Sequence[Any], sample: int) -> list[Row]:
+    """Per-question CPU time in one process over ``sample`` versions: drawing the variants, then
+    rendering them with warm caches (the variants are drawn once and reused, and the pages are
+    rendered twice, timing the second time, as a long worksheet mostly runs warm)."""
+    from tutor import sheetdata
+    from tutor.variant import make_variant
+    from tutor.worksheet import WorksheetOptions, build_worksheet, plan_version
+
+    options = WorksheetOptions(versions=sample, count=COUNT, seed=2)
+    drawn: dict[tuple[str, int], Any] = {}
+    spent: list[float] = []
+    for version in options.numbers:
+        for question, seed in plan_version(pool, COUNT, options.seed, version):
+            start = time.process_time()
+            drawn[question.id, seed] = make_variant(question, seed)
+            spent.append(time.process_time() - start)
+    sheetdata.make_variant = lambda question, seed: drawn[question.id, seed]  # type: ignore[assignment]
+    try:
+        build_worksheet(pool, options, jobs=1)
+        start = time.process_time()
+        build_worksheet(pool, options, jobs=1)
+        rendering = time.process_time() - start
+    finally:
+        sheetdata.make_variant = make_variant
+    draw_ms = 1000 * statistics.mean(spent)
+    render_ms = 1000 * rendering / len(spent)
+    best = (draw_ms + render_ms) * 100 * COUNT / 1000 / (os.cpu_count() or 1)
+    return [
+        ("  per question, one process: drawing the variant (tutor.variant, simulations)",
+         f"{draw_ms:.1f} ms (median {1000 * statistics.median(spent):.1f} ms, max {1000 * max(spent):.0f} ms)", ""),
+        ("  per question, one process: texts, math, tables, charts and page (warm)",
+         f"{render_ms:.1f} ms", ""),
+        ("  => 100 x 20 spread over all CPUs, at best", f"{best:.1f} s", f"< {TARGET_S:g} s"),
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10 versions instead of 100")
+    args = parser.parse_args()
+    for row in rows(quick=args.quick):
+        print("  ".join(row))
+
+
+if __name__ == "__main__":
+    main()
