@@ -51,3 +51,10 @@ def test_the_readme_bank_examples_pass_the_checker(example: str, tmp_path: Path)
     problems, stats = check_paths([bank], 30)
     assert [str(p) for p in problems] == []
     assert stats.variants >= 30
+
+
+def test_every_simulation_model_is_in_the_readme() -> None:
+    from tutor.models import MODELS
+
+    for name in MODELS:
+        assert f"| `{name}` |" in README, f"model {name!r} is missing from the README's model tables"

@@ -36,6 +36,9 @@ def _clean(value: object) -> str:
 
     NFC-normalized, so a letter and its combining accent take one terminal cell when they can.
     """
+    text = str(value)
+    if text.isascii() and text.isprintable():  # most labels and numbers: nothing to clean
+        return text
     text = "".join(
         " " if c in "\t\n\r" else c
         for c in str(value)

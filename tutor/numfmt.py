@@ -26,6 +26,7 @@ read back as infinity, near the largest float, it shows more figures instead).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -46,11 +47,13 @@ _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _CTX = Context(prec=60, rounding=ROUND_HALF_UP)
 
 
+@functools.lru_cache(maxsize=65536)
 def format_number(x: float, sig: int = 3, style: Style = "unicode") -> str:
     """Format ``x`` for display with ``sig`` significant figures in the given style.
 
     Accepts Python ints and floats and NumPy scalars. Raises :class:`TutorError` for a
-    ``sig`` outside 1..17 or an unknown style.
+    ``sig`` outside 1..17 or an unknown style. Results are memoized: a worksheet formats the
+    same drawn values, tick labels and layer numbers many times.
     """
     _check_options(sig, style)
     if isinstance(x, numbers.Integral):
