@@ -27,8 +27,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def _isolated_progress(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test touches the real progress file: TUTOR_DB points into a temporary folder."""
+def _isolated_progress(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """No test touches the real progress file or bank cache: both point into temporary folders."""
     monkeypatch.setenv("TUTOR_DB", str(tmp_path_factory.mktemp("db") / "progress.sqlite3"))
+    monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "bank-cache"))
     monkeypatch.delenv("NO_COLOR", raising=False)
     yield

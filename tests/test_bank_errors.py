@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tutor.bank import load_bank, parse_bank
-from tutor.compiled import compile_question
+from tutor.compiled import check_texts, compile_question
 from tutor.errors import BankError
 from tutor.variant import make_variant
 
@@ -151,7 +151,17 @@ def test_broken_formula_or_text(case: str, old: str, new: str, message: str) -> 
     question = parse_bank(broken(old, new), "b.yaml").questions[0]
     with pytest.raises(BankError) as info:
         compile_question(question)
+        check_texts(question)
     assert str(info.value) == message
+
+
+def test_a_forbidden_text_is_refused_when_rendered_even_without_a_check() -> None:
+    from tutor.present import PartView
+
+    question = parse_bank(broken("{{ z }}?", "{% include '/etc/passwd' %}"), "b.yaml").questions[0]
+    view = PartView(make_variant(question, 0), 0, "terminal")
+    with pytest.raises(BankError, match="texts cannot use include"):
+        _ = view.prompt
 
 
 def test_a_model_argument_out_of_range_is_located() -> None:

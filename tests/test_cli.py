@@ -151,7 +151,7 @@ def test_user_errors_are_one_line_without_a_traceback(args: tuple[str, ...], mes
 def test_a_teachers_bank_is_added_or_used_alone(tmp_path: Path) -> None:
     bank = tmp_path / "mine.yaml"
     bank.write_text(GOOD_BANK)
-    code, out = run("list", "--json", "--bank", str(bank))
+    _, out = run("list", "--json", "--bank", str(bank))
     ids = [q["id"] for q in json.loads(out)["questions"]]
     assert "my-question" in ids and "sigmoid-chain-gradient" in ids
     _, out = run("list", "--json", "--bank", str(tmp_path), "--only-banks")

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tutor.render import RenderError, render, template_problem
+from tutor.render import RenderError, render
+from tutor.sandbox import template_problem
 
 CONTEXT: dict[str, Any] = {
     "z": 1.25,
@@ -145,3 +146,58 @@ def test_a_whole_float_indexes_a_list() -> None:
 def test_an_undefined_number_names_what_is_missing() -> None:
     with pytest.raises(RenderError, match="tuple object has no element 5"):
         render("{{ xs[5]|num }}", {"xs": (0.5, 0.25)}, "terminal")
+
+
+def bank_texts() -> list[tuple[str, object, str]]:
+    """(variant id, context, text) for every text of every bundled question, seeds 0 to 2."""
+    from tutor.catalog import load_catalog
+    from tutor.variant import make_variant
+
+    found = []
+    for question in load_catalog().questions:
+        for seed in range(3):
+            variant = make_variant(question, seed)
+            for part, key in zip(question.parts, variant.parts, strict=True):
+                texts = [question.stem, part.prompt, part.explanation, part.working, part.model_answer]
+                texts += [*part.hints, *(m.feedback for m in part.mistakes)]
+                texts += [t for o in part.options for t in (o.text, o.feedback)]
+                texts += [t.title for t in part.tables] + [h for t in part.tables for h, _ in t.columns]
+                found += [(variant.id, key.context, t) for t in texts if t]
+    return found
+
+
+def test_direct_substitution_gives_exactly_what_jinja_gives() -> None:
+    from tutor.render import clean, direct
+    from tutor.sandbox import render_template
+
+    compared = 0
+    for ident, context, text in bank_texts():
+        fast = direct(text, context)  # type: ignore[arg-type]
+        if fast is not None:
+            assert fast == render_template(clean(text), context), (ident, text)  # type: ignore[arg-type]
+            compared += 1
+    assert compared > 500  # most prompts are plain substitutions
+
+
+@pytest.mark.parametrize(
+    ("source", "context"),
+    [
+        ("{{ missing }}", {}),
+        ("{{ d.items }}", {"d": {"items": 1}}),  # a dict method name: Jinja's rules apply
+        ("{{ xs[5] }}", {"xs": (1, 2)}),
+        ("{{ x + 1 }}", {"x": 1}),
+        ("{% if x %}a{% endif %}", {"x": 1}),
+        ("{{ x|round }}", {"x": 1.5}),
+    ],
+)
+def test_texts_needing_jinja_are_left_to_it(source: str, context: dict[str, object]) -> None:
+    from tutor.render import direct
+
+    assert direct(source, context) is None
+
+
+def test_direct_substitution_keeps_jinjas_newline_rule() -> None:
+    from tutor.render import direct
+
+    assert direct("a {{ n }}\n", {"n": 3}) == "a 3"
+    assert direct("a {{ n }}\n\n", {"n": 3}) == "a 3\n"

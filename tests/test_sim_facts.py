@@ -175,3 +175,22 @@ def test_expected_sq_derivative_is_accurate_for_wide_preactivations() -> None:
     z = rng.standard_normal(2_000_000) * 11.3
     sample = float(np.mean((1 - np.tanh(z) ** 2) ** 2))
     assert expected_sq_derivative("tanh", 11.3) == pytest.approx(sample, rel=0.01)
+
+
+def test_the_lazy_exports_match_the_typed_imports() -> None:
+    """tutor.sim loads its modules on first use; its two lists of names must agree."""
+    import ast
+    from pathlib import Path
+
+    import tutor.sim
+
+    tree = ast.parse(Path(tutor.sim.__file__).read_text())
+    typed = {
+        (alias.name, node.module.rsplit(".", 1)[-1])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tutor.sim.")
+        for alias in node.names
+    }
+    assert typed == set(tutor.sim._EXPORTS.items())
+    for name in tutor.sim.__all__:
+        assert getattr(tutor.sim, name) is not None

@@ -22,7 +22,6 @@ from tutor.errors import StoreError
 from tutor.store import (
     DB_FILENAME,
     Recorded,
-    db_option,
     default_path,
     open_store,
     resolve_path,
@@ -79,6 +78,8 @@ def test_open_store_uses_tutor_db(monkeypatch: pytest.MonkeyPatch, db: Path) -> 
 
 
 def test_db_option_passes_a_path_or_none() -> None:
+    from tutor.cli import db_option
+
     @click.command()
     @db_option
     def show(db: Path | None) -> None:

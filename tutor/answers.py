@@ -9,7 +9,6 @@ gradients like 1e-12 the tiny value is the answer and 0 is wrong.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import sys
@@ -19,7 +18,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Literal
 
-from tutor.errors import AnswerFormatError, BankError, ExpressionError
+from tutor.errors import AnswerFormatError, BankError, ExpressionError, close_matches
 from tutor.expr import ANSWER_HELP, MAX_LENGTH, compile_expression, normalize_symbols
 
 __all__ = [
@@ -201,7 +200,7 @@ class Tolerance:
 
 def _tolerance_error(kind: object, value: object) -> str | None:
     if kind not in _KINDS:
-        hint = difflib.get_close_matches(str(kind), _KINDS, n=1)
+        hint = close_matches(str(kind), _KINDS, n=1)
         maybe = f" (did you mean '{hint[0]}'?)" if hint else ""
         return f"unknown tolerance kind {kind!r}{maybe}: use relative, sigfigs, decades or absolute"
     if not isinstance(value, int | float) or isinstance(value, bool):

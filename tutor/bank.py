@@ -32,7 +32,6 @@ from tutor.bankspec import (
 )
 from tutor.concepts import CLAIMS, CONCEPTS
 from tutor.errors import BankError
-from tutor.expr import RESERVED_NAMES
 from tutor.fields import FieldReader
 from tutor.strictyaml import YamlList, YamlMap, load_yaml
 
@@ -91,11 +90,16 @@ def load_bank(path: Path) -> Bank:
         data = path.read_bytes()
     except OSError as exc:
         raise BankError(f"cannot read the file: {exc.strerror or exc}", path=name) from None
+    return parse_bytes(data, name)
+
+
+def parse_bytes(data: bytes, path: str) -> Bank:
+    """Validate the bytes of a bank file read from ``path``."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BankError(f"not UTF-8 text (byte {exc.start})", path=name) from None
-    return parse_bank(text, name, hashlib.sha256(data).hexdigest()[:16])
+        raise BankError(f"not UTF-8 text (byte {exc.start})", path=path) from None
+    return parse_bank(text, path, hashlib.sha256(data).hexdigest()[:16])
 
 
 def parse_bank(text: str, path: str, content_hash: str = "") -> Bank:

@@ -6,14 +6,13 @@ checkout, in the top-level ``questions/`` folder.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutor.bank import load_bank
+from tutor.bankcache import load_bank_cached
 from tutor.bankspec import Bank, Question
-from tutor.errors import BankError, TutorError
+from tutor.errors import BankError, TutorError, close_matches
 
 BANK_SUFFIXES = (".yaml", ".yml")
 
@@ -70,7 +69,7 @@ class Catalog:
             if question.id == question_id:
                 return question
         ids = [q.id for q in self.questions]
-        hint = difflib.get_close_matches(question_id, ids, n=3)
+        hint = close_matches(question_id, ids, n=3)
         more = f" (did you mean {', '.join(hint)}?)" if hint else "; see 'tutor list'"
         raise TutorError(f"no question with id {question_id!r}{more}")
 
@@ -92,7 +91,7 @@ def load_catalog(extra: Sequence[Path] = (), *, replace: bool = False) -> Catalo
     paths = list(extra) if replace else [data_dir("questions"), *extra]
     if not paths:
         raise TutorError("no banks to load: give --bank PATH with --only-banks")
-    banks = tuple(load_bank(path) for path in bank_files(paths))
+    banks = tuple(load_bank_cached(path) for path in bank_files(paths))
     _check_unique_ids(banks)
     return Catalog(banks)
 

@@ -23,7 +23,7 @@ from tutor.answers import distinct, grade, parse_answer, tolerance_problem
 from tutor.bank import load_bank
 from tutor.bankspec import Bank, Question
 from tutor.catalog import BankPathError, bank_files, data_dir
-from tutor.compiled import compile_question
+from tutor.compiled import check_texts, compile_question
 from tutor.errors import AnswerFormatError, BankError
 from tutor.grading import grade_text
 from tutor.present import LETTERS, PartView
@@ -137,6 +137,7 @@ def check_question(question: Question, seeds: int, stats: CheckStats) -> Iterato
     src = question.source
     try:
         compile_question(question)
+        check_texts(question)
     except BankError as exc:
         yield Problem(exc.path, exc.line, exc.question, exc.message)
         return

@@ -7,9 +7,7 @@ commands so that ``tutor --help`` stays fast.
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +16,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from tutor.errors import TutorError
-from tutor.store import db_option
 
 if TYPE_CHECKING:
     from tutor.catalog import Catalog
@@ -52,6 +49,20 @@ def bank_options(command: F) -> F:
     )(command)
 
 
+def db_option(command: F) -> F:
+    """``--db PATH`` on every command that reads or writes progress (``db``: a Path or None).
+
+    Defined here rather than in tutor.store so that ``tutor --help`` loads no SQLite or FSRS.
+    """
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Progress file (default: $TUTOR_DB, else progress.sqlite3 in the app folder).",
+    )(command)
+
+
 def seed_option(required: bool = False) -> Callable[[F], F]:
     return click.option(
         "--seed",
@@ -67,7 +78,16 @@ def load(banks: tuple[Path, ...], only_banks: bool) -> Catalog:
     return load_catalog(banks, replace=only_banks)
 
 
+def random_seed() -> int:
+    """A fresh seed for a quiz or worksheet the user did not seed."""
+    import secrets
+
+    return secrets.randbelow(1_000_000)
+
+
 def emit_json(data: Any) -> None:
+    import json
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
 
 
@@ -126,7 +146,7 @@ def quiz(
     from tutor.variant import make_variant
 
     catalog = load(banks, only_banks)
-    seed = secrets.randbelow(1_000_000) if seed is None else seed
+    seed = random_seed() if seed is None else seed
     if question_id:
         chosen = [(catalog.get(question_id), seed)]
     else:

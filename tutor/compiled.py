@@ -8,14 +8,12 @@ defined names. ``tutor check`` compiles every question, so a typo never reaches 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from tutor import render
 from tutor.bankspec import ParamSpec, Part, Question, SimSpec
-from tutor.errors import BankError, ExpressionError, SimulationError
+from tutor.errors import BankError, ExpressionError, SimulationError, close_matches
 from tutor.expr import Expression, compile_expression
 from tutor.models import MODELS, REQUIRED, Arg, Model, check_arg
 
@@ -64,7 +62,11 @@ _CACHE: dict[int, tuple[Question, CompiledQuestion]] = {}
 
 
 def compile_question(question: Question) -> CompiledQuestion:
-    """Compile (once) and cross-check a question, raising BankError at the first problem."""
+    """Compile (once) and cross-check a question's formulas and models; raise BankError.
+
+    Its texts are checked by the sandbox when they are first rendered; ``check_texts`` checks
+    them all at once (tutor check does), including that they use only defined names.
+    """
     hit = _CACHE.get(id(question))
     if hit is not None and hit[0] is question:
         return hit[1]
@@ -73,11 +75,17 @@ def compile_question(question: Question) -> CompiledQuestion:
     return compiled
 
 
+def check_texts(question: Question) -> None:
+    """Check every Jinja text of a question against the sandbox rules and the defined names."""
+    _Compiler(question, texts=True).run()
+
+
 class _Compiler:
     """Walks a question in evaluation order, tracking which names are defined."""
 
-    def __init__(self, question: Question) -> None:
+    def __init__(self, question: Question, *, texts: bool = False) -> None:
         self.question = question
+        self.texts = texts
         self.known: set[str] = set()
 
     def fail(self, line: int, message: str) -> NoReturn:
@@ -121,7 +129,7 @@ class _Compiler:
         except ExpressionError as exc:
             self.fail(line, f"{what}: {exc.message} in {text!r}")
         for name in sorted(compiled.names - self.known):
-            hint = difflib.get_close_matches(name, sorted(self.known), n=1)
+            hint = close_matches(name, sorted(self.known), n=1)
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
             self.fail(line, f"{what}: unknown name {name!r}{more} in {text!r}")
         return compiled
@@ -145,13 +153,13 @@ class _Compiler:
     def sim(self, spec: SimSpec) -> CompiledSim:
         model = MODELS.get(spec.model)
         if model is None:
-            hint = difflib.get_close_matches(spec.model, list(MODELS), n=1)
+            hint = close_matches(spec.model, list(MODELS), n=1)
             more = f" (did you mean {hint[0]!r}?)" if hint else f"; known: {', '.join(MODELS)}"
             self.fail(spec.line, f"unknown model {spec.model!r}{more}")
         given = dict(spec.args)
         for name in given:
             if name not in model.args:
-                hint = difflib.get_close_matches(name, list(model.args), n=1)
+                hint = close_matches(name, list(model.args), n=1)
                 more = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.fail(spec.line, f"model {model.name!r} has no argument {name!r}{more}")
         args = tuple(
@@ -221,8 +229,10 @@ class _Compiler:
             self.template(text, line, scope)
 
     def template(self, text: str | None, line: int, scope: set[str]) -> None:
-        if not text:
+        if not text or not self.texts:
             return
-        problem = render.template_problem(text, scope)
+        from tutor.sandbox import template_problem
+
+        problem = template_problem(text, scope)
         if problem:
             self.fail(line, problem)

@@ -6,6 +6,8 @@ raises a subclass of :class:`TutorError` whose message is written for that user.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class TutorError(Exception):
     """A problem the user can fix; its message is shown as is."""
@@ -50,3 +52,15 @@ class SimulationError(TutorError):
 
 class StoreError(TutorError):
     """The progress store cannot be opened, read or written."""
+
+
+def close_matches(
+    word: str, candidates: Iterable[str], n: int = 1, cutoff: float = 0.6
+) -> list[str]:
+    """The candidates closest to ``word``, for "did you mean" hints in error messages.
+
+    difflib is imported here, on the error path, to keep it out of start-up.
+    """
+    import difflib
+
+    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=cutoff)

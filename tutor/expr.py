@@ -15,8 +15,8 @@ the text. Positions, in messages and in ``ExpressionError.position``, count char
 from __future__ import annotations
 
 import math
-import re
 import operator
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache

@@ -6,7 +6,6 @@ these closures, so evaluation is a few nested calls with no tree walking.
 
 from __future__ import annotations
 
-import difflib
 import math
 import operator
 import sys
@@ -14,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, cast
 
-from tutor.errors import ExpressionError
+from tutor.errors import ExpressionError, close_matches
 
 Value: TypeAlias = float | int | bool | str | tuple["Value", ...]
 """What an expression evaluates to; lists are tuples. Names may also hold mappings (records)."""
@@ -108,7 +107,7 @@ def _suggestion(word: str, candidates: Iterable[str]) -> str:
     lowered = {c.lower(): c for c in pool}
     best = lowered.get(word.lower())
     if best is None:
-        close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+        close = close_matches(word, pool, n=1, cutoff=0.6)
         best = close[0] if close else None
     return f" (did you mean '{best}'?)" if best else ""
 

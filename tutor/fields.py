@@ -6,12 +6,11 @@ question being read, so a teacher can go straight to the mistake.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
-from tutor.errors import BankError
+from tutor.errors import BankError, close_matches
 from tutor.strictyaml import YamlList, YamlMap, line_of
 
 
@@ -37,7 +36,7 @@ class FieldReader:
         allowed = tuple(allowed)
         for key in m:
             if key not in allowed:
-                hint = difflib.get_close_matches(key, allowed, n=1)
+                hint = close_matches(key, allowed, n=1)
                 more = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.fail(m, key, f"unknown key {key!r}{more}")
         for key in required:

@@ -369,7 +369,7 @@ def _convert(source: str, mode: str) -> str | None:
         return None
     try:
         # Imported here so that the terminal never pays for it.
-        from latex2mathml.converter import convert_to_element  # noqa: PLC0415
+        from latex2mathml.converter import convert_to_element
 
         root = convert_to_element(source, display=mode)
         children = list(root)

@@ -15,17 +15,12 @@ The HTML page layouts (worksheets) use a separate, autoescaped environment in
 
 from __future__ import annotations
 
-import difflib
 import functools
 import html
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
-
-from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from tutor.errors import TutorError
 from tutor.mathtext import latex_to_mathml, latex_to_unicode, split_math_modes
@@ -36,36 +31,6 @@ OPEN, CLOSE = "\ue000", "\ue001"
 MAX_SOURCE = 20_000
 MAX_OUTPUT = 100_000
 _MARKER = re.compile(f"{OPEN}([^|{CLOSE}]*)\\|([0-9]+){CLOSE}")
-_SAFE_FILTERS = (
-    "abs",
-    "capitalize",
-    "default",
-    "first",
-    "float",
-    "int",
-    "last",
-    "length",
-    "lower",
-    "max",
-    "min",
-    "round",
-    "sum",
-    "title",
-    "trim",
-    "upper",
-)
-_FORBIDDEN = (
-    nodes.Macro,
-    nodes.CallBlock,
-    nodes.Call,
-    nodes.Include,
-    nodes.Import,
-    nodes.FromImport,
-    nodes.Extends,
-    nodes.Block,
-    nodes.Pow,
-    nodes.FilterBlock,
-)
 # Control (Cc), format/bidi (some Cf), private-use (Co) and surrogate (Cs) characters; the
 # second pattern keeps our number markers, which are private-use characters.
 _UNSAFE = "\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff"
@@ -84,9 +49,10 @@ class _Marked(str):
 
 def number_marker(value: Any, sig: int = 3) -> str:
     """The ``num`` filter: a number in markers, formatted later for its target."""
-    if isinstance(value, Undefined):
-        value._fail_with_undefined_error()  # Jinja's own message says what is missing
     if isinstance(value, bool) or not isinstance(value, int | float):
+        fail = getattr(value, "_fail_with_undefined_error", None)
+        if callable(fail):  # Jinja's undefined value: its own message says what is missing
+            fail()
         raise RenderError(f"the num filter needs a number, not {value!r}")
     if not 1 <= sig <= 15:
         raise RenderError(f"the num filter takes 1 to 15 significant figures, not {sig}")
@@ -100,10 +66,10 @@ def percent_marker(value: Any, sig: int = 3) -> str:
 
 def join_filter(values: Any, separator: str = ", ") -> str:
     """``join`` that shows numbers the way ``{{ x }}`` does."""
-    return _Marked(str(separator).join(str(_finalize(v)) for v in values))
+    return _Marked(str(separator).join(str(finalize(v)) for v in values))
 
 
-def _finalize(value: Any) -> Any:
+def finalize(value: Any) -> Any:
     """How a bare ``{{ x }}`` prints: floats exactly as drawn, lists item by item."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -126,87 +92,89 @@ def shortest_sig(value: float) -> int:
     return max(1, min(len(digits), 15))
 
 
-class _BankSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox for bank texts; it refuses operations that could build huge strings."""
-
-    intercepted_binops = frozenset({"*", "%"})
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        """``xs[answer - 1]`` works: answers are floats, but a whole float indexes a list."""
-        if isinstance(argument, float) and argument.is_integer() and isinstance(obj, tuple | list):
-            argument = int(argument)
-        return super().getitem(obj, argument)
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if not all(isinstance(v, int | float) for v in (left, right)):
-            raise SecurityError(f"'{operator}' works on numbers only in bank texts")
-        return super().call_binop(context, operator, left, right)
-
-
-@functools.cache
-def _environment() -> _BankSandbox:
-    env = _BankSandbox(undefined=StrictUndefined, finalize=_finalize, autoescape=False)
-    env.filters = {name: env.filters[name] for name in _SAFE_FILTERS}
-    env.filters.update(num=number_marker, pct=percent_marker, join=join_filter)
-    env.globals.clear()
-    return env
-
-
-@functools.lru_cache(maxsize=4096)
-def _template(source: str) -> Any:
-    return _environment().from_string(_clean(source))
-
-
-def _clean(source: str) -> str:
-    return source.replace(OPEN, "").replace(CLOSE, "")
-
-
-def template_problem(source: str, names: Iterable[str]) -> str | None:
-    """Why a bank text cannot be used with these names, or None if it can."""
-    if len(source) > MAX_SOURCE:
-        return f"a text is longer than {MAX_SOURCE} characters"
-    try:
-        tree = _environment().parse(_clean(source))
-    except TemplateError as exc:
-        return (
-            f"text does not parse: {exc.message} (line {getattr(exc, 'lineno', '?')} of the text)"
-        )
-    problem = _forbidden_node(tree)
-    if problem:
-        return problem
-    known = set(names)
-    for name in sorted(meta.find_undeclared_variables(tree) - known):
-        hint = difflib.get_close_matches(name, sorted(known), n=1)
-        more = f" (did you mean {hint[0]!r}?)" if hint else ""
-        return f"text uses the unknown name {name!r}{more}"
-    return None
-
-
-def _forbidden_node(tree: nodes.Template) -> str | None:
-    for node in tree.find_all(_FORBIDDEN):
-        what = (
-            "'**' (compute powers in 'values')"
-            if isinstance(node, nodes.Pow)
-            else type(node).__name__.lower()
-        )
-        return f"texts cannot use {what}"
-    for loop in tree.find_all(nodes.For):
-        if any(True for _ in loop.find_all(nodes.For)):
-            return "texts cannot nest loops"
-    return None
-
-
 def render_marked(source: str, context: Mapping[str, Any]) -> str:
     """Render a bank text to marked text (see the module docstring)."""
-    try:
-        text: str = _template(source).render(context)
-    except TemplateError as exc:
-        raise RenderError(f"text does not render: {exc.message or exc}") from None
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise RenderError(f"text does not render: {exc}") from None
+    text = direct(source, context)
+    if text is None:
+        from tutor.sandbox import render_template  # Jinja is loaded only for the texts that need it
+
+        text = render_template(clean(source), context)
     if len(text) > MAX_OUTPUT:
         raise RenderError(f"a rendered text is longer than {MAX_OUTPUT} characters")
     return text
+
+
+def clean(source: str) -> str:
+    """A bank's own text cannot contain number markers: only our filters make them."""
+    return source.replace(OPEN, "").replace(CLOSE, "")
+
+
+# Most prompts only substitute values: ``{{ n }}``, ``{{ net.grad_norm[0] }}``, ``{{ g|num(4) }}``.
+# Such texts are rendered here directly, giving exactly Jinja's output (a test compares the two
+# on every bundled text), so that showing the first question does not have to load Jinja.
+_SUBSTITUTION = re.compile(
+    r"\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[-?[0-9]+\])*)"
+    r"\s*(?:\|\s*(num|pct)\s*(?:\(\s*([0-9]+)\s*\))?\s*)?\}\}"
+)
+_STEP = re.compile(r"\.([A-Za-z_]\w*)|\[(-?[0-9]+)\]")
+_MISSING = object()
+
+
+def direct(source: str, context: Mapping[str, Any]) -> str | None:
+    """A text made only of literal text and simple substitutions, rendered without Jinja.
+
+    None when the text needs Jinja (any tag, comment or other expression) or a name is
+    missing (Jinja then reports it in its own words).
+    """
+    if "{%" in source or "{#" in source:
+        return None
+    text = clean(source)
+    pieces: list[str] = []
+    position = 0
+    for match in _SUBSTITUTION.finditer(text):
+        literal = text[position : match.start()]
+        value = _lookup(match.group(1), context)
+        if "{{" in literal or value is _MISSING:
+            return None
+        if match.group(2):
+            marker = number_marker if match.group(2) == "num" else percent_marker
+            value = marker(value, int(match.group(3) or 3))
+        pieces += (literal, str(finalize(value)))
+        position = match.end()
+    rest = text[position:]
+    if "{{" in rest:
+        return None
+    rendered = "".join(pieces) + rest
+    return (
+        rendered[:-1] if rendered.endswith("\n") else rendered
+    )  # as Jinja: one final newline goes
+
+
+def _lookup(path: str, context: Mapping[str, Any]) -> Any:
+    """``a.b[2]`` as Jinja reads it, or _MISSING where Jinja's rules might differ."""
+    head = re.match(r"[A-Za-z_]\w*", path)
+    assert head is not None  # the pattern guarantees a leading name
+    value = context.get(head.group(), _MISSING)
+    for match in _STEP.finditer(path, head.end()):
+        key, index = match.groups()
+        if (
+            key is not None
+            and isinstance(value, Mapping)
+            and key in value
+            and not hasattr(value, key)
+        ):
+            value = value[key]
+        elif (
+            index is not None
+            and isinstance(value, tuple | list)
+            and -len(value) <= int(index) < len(value)
+        ):
+            value = value[int(index)]
+        else:
+            return _MISSING
+        if value is _MISSING:
+            return _MISSING
+    return value
 
 
 def render(source: str, context: Mapping[str, Any], target: Target) -> str:

@@ -106,18 +106,6 @@ def resolve_path(path: Path | str | None = None, env: Mapping[str, str] | None =
     return Path(chosen).expanduser().absolute()
 
 
-def db_option(command: F) -> F:
-    """The shared ``--db PATH`` click option; the command receives ``db`` (a Path or None)."""
-    option = click.option(
-        "--db",
-        "db",
-        type=click.Path(path_type=Path),
-        default=None,
-        help=f"Progress file (default: ${ENV_VAR}, else {DB_FILENAME} in the app folder).",
-    )
-    return option(command)
-
-
 def open_store(
     path: Path | str | None = None,
     *,

@@ -31,6 +31,7 @@ from markupsafe import Markup
 
 from tutor.bankspec import Question
 from tutor.catalog import data_dir
+from tutor.compiled import check_texts
 from tutor.errors import TutorError
 from tutor.render import shared_filters
 from tutor.selfcheck import csp_hash, script
@@ -173,6 +174,7 @@ def build_worksheet(
     Versions are independent, so big worksheets are rendered in worker processes (``jobs``,
     default one per CPU); the result is the same bytes either way.
     """
+    _check_texts(pool, options)
     fragments = _render_all(pool, options, jobs)
     sheets = "".join(f.sheet for f in fragments)
     keys = "".join(f.key for f in fragments)
@@ -182,6 +184,17 @@ def build_worksheet(
         key_page = _page(f"{options.title}: answer key", keys, self_check=False)
         return Worksheet(_page(options.title, sheets, options.self_check), key_page)
     return Worksheet(_page(options.title, sheets, options.self_check), None)
+
+
+def _check_texts(pool: Sequence[Question], options: WorksheetOptions) -> None:
+    """Check every text of the questions the worksheet uses, even those it may not show."""
+    used = {
+        q.id: q
+        for k in options.numbers
+        for q, _ in plan_version(pool, options.count, options.seed, k)
+    }
+    for question in used.values():
+        check_texts(question)
 
 
 def _render_all(

@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 
 from tutor import sim
 from tutor.models import MAX_WIDTH, REQUIRED, Arg, Model, per_layer, plain
-from tutor.sim.diagnose import ONSET_FACTOR, PROBLEM_FACTOR
 
 MAX_NET_DEPTH = 100
 MAX_TRAIN_DEPTH = 30
@@ -45,6 +44,8 @@ def _margins(signal: NDArray[np.float64]) -> tuple[float, float]:
         logs = np.log10(signal)
     if not np.all(np.isfinite(logs)):
         return math.nan, math.nan
+    from tutor.sim.diagnosis import ONSET_FACTOR, PROBLEM_FACTOR  # with the engine, on use
+
     onset = float(np.min(np.abs(np.abs(logs) - math.log10(ONSET_FACTOR))))
     floor = math.log10(PROBLEM_FACTOR)
     problem = min(abs(float(logs.max()) - floor), abs(-float(logs.min()) - floor))

@@ -18,7 +18,6 @@ from numpy.typing import NDArray
 from tutor import sim
 from tutor.errors import SimulationError
 from tutor.models import REQUIRED, Arg, Model, per_layer, plain
-from tutor.sim.rnn import step_norms
 
 MAX_STEPS = 500
 MAX_HIDDEN = 128
@@ -119,7 +118,7 @@ def _run_linear_rnn(a: Mapping[str, Any]) -> dict[str, Any]:
         b=np.zeros(n),
         activation="linear",
     )
-    result = _through_time(step_norms(grads.hidden))
+    result = _through_time(sim.step_norms(grads.hidden))
     result["radius"] = sim.spectral_radius(w)
     return result
 
@@ -146,7 +145,7 @@ def _run_lstm_cell(a: Mapping[str, Any]) -> dict[str, Any]:
         w_h=np.zeros((1, 4)),
         b=np.zeros(4),
     )
-    cell = _through_time(step_norms(grads.cell))
+    cell = _through_time(sim.step_norms(grads.cell))
     return {
         "forget": plain(forget),
         "cell_grad_norm": cell["grad_norm"],

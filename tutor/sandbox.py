@@ -1,0 +1,147 @@
+"""Jinja's sandbox for bank texts: the environment, its rules, and checking a text's names.
+
+Only :mod:`tutor.render` (for texts that are more than simple substitutions) and the bank
+checks import this module, so Jinja is loaded only when a text needs it. Every template is
+checked against the rules below when it is compiled, whether or not ``tutor check`` ran.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, meta, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from tutor.errors import close_matches
+from tutor.render import (
+    MAX_SOURCE,
+    RenderError,
+    clean,
+    finalize,
+    join_filter,
+    number_marker,
+    percent_marker,
+)
+
+_SAFE_FILTERS = (
+    "abs",
+    "capitalize",
+    "default",
+    "first",
+    "float",
+    "int",
+    "last",
+    "length",
+    "lower",
+    "max",
+    "min",
+    "round",
+    "sum",
+    "title",
+    "trim",
+    "upper",
+)
+_FORBIDDEN = (
+    nodes.Macro,
+    nodes.CallBlock,
+    nodes.Call,
+    nodes.Include,
+    nodes.Import,
+    nodes.FromImport,
+    nodes.Extends,
+    nodes.Block,
+    nodes.Pow,
+    nodes.FilterBlock,
+)
+
+
+class _BankSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox for bank texts; it refuses operations that could build huge strings."""
+
+    intercepted_binops = frozenset({"*", "%"})
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        """``xs[answer - 1]`` works: answers are floats, but a whole float indexes a list."""
+        if isinstance(argument, float) and argument.is_integer() and isinstance(obj, tuple | list):
+            argument = int(argument)
+        return super().getitem(obj, argument)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if not all(isinstance(v, int | float) for v in (left, right)):
+            raise SecurityError(f"'{operator}' works on numbers only in bank texts")
+        return super().call_binop(context, operator, left, right)
+
+
+@functools.cache
+def _environment() -> _BankSandbox:
+    env = _BankSandbox(undefined=StrictUndefined, finalize=finalize, autoescape=False)
+    env.filters = {name: env.filters[name] for name in _SAFE_FILTERS}
+    env.filters.update(num=number_marker, pct=percent_marker, join=join_filter)
+    env.globals.clear()
+    return env
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_template(source: str) -> Any:
+    """A bank text compiled in the sandbox, after checking it obeys the rules."""
+    if len(source) > MAX_SOURCE:
+        raise RenderError(f"a text is longer than {MAX_SOURCE} characters")
+    try:
+        tree = _environment().parse(source)
+    except TemplateError as exc:
+        raise RenderError(_syntax_message(exc)) from None
+    problem = _forbidden_node(tree)
+    if problem:
+        raise RenderError(problem)
+    return _environment().from_string(tree)
+
+
+def render_template(source: str, context: Mapping[str, Any]) -> str:
+    """Render a bank text (already cleaned of markers) to marked text."""
+    try:
+        text: str = compile_template(source).render(context)
+    except TemplateError as exc:
+        raise RenderError(f"text does not render: {exc.message or exc}") from None
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise RenderError(f"text does not render: {exc}") from None
+    return text
+
+
+def _syntax_message(exc: TemplateError) -> str:
+    return f"text does not parse: {exc.message} (line {getattr(exc, 'lineno', '?')} of the text)"
+
+
+def template_problem(source: str, names: Iterable[str]) -> str | None:
+    """Why a bank text cannot be used with these names, or None if it can."""
+    if len(source) > MAX_SOURCE:
+        return f"a text is longer than {MAX_SOURCE} characters"
+    try:
+        tree = _environment().parse(clean(source))
+    except TemplateError as exc:
+        return _syntax_message(exc)
+    problem = _forbidden_node(tree)
+    if problem:
+        return problem
+    known = set(names)
+    for name in sorted(meta.find_undeclared_variables(tree) - known):
+        hint = close_matches(name, sorted(known), n=1)
+        more = f" (did you mean {hint[0]!r}?)" if hint else ""
+        return f"text uses the unknown name {name!r}{more}"
+    return None
+
+
+def _forbidden_node(tree: nodes.Template) -> str | None:
+    for node in tree.find_all(_FORBIDDEN):
+        what = (
+            "'**' (compute powers in 'values')"
+            if isinstance(node, nodes.Pow)
+            else type(node).__name__.lower()
+        )
+        return f"texts cannot use {what}"
+    for loop in tree.find_all(nodes.For):
+        if any(True for _ in loop.find_all(nodes.For)):
+            return "texts cannot nest loops"
+    return None
