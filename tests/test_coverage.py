@@ -39,8 +39,12 @@ def test_there_are_enough_templates() -> None:
 
 @pytest.mark.parametrize("concept", sorted(CONCEPTS, key=lambda c: int(c[1:])))
 def test_every_concept_has_numeric_and_conceptual_templates(concept: str) -> None:
-    assert COUNTS[concept, "numeric"] >= MIN_NUMERIC, f"{concept}: {COUNTS[concept, 'numeric']} numeric"
-    assert COUNTS[concept, "conceptual"] >= MIN_CONCEPTUAL, f"{concept}: {COUNTS[concept, 'conceptual']} conceptual"
+    assert COUNTS[concept, "numeric"] >= MIN_NUMERIC, (
+        f"{concept}: {COUNTS[concept, 'numeric']} numeric"
+    )
+    assert COUNTS[concept, "conceptual"] >= MIN_CONCEPTUAL, (
+        f"{concept}: {COUNTS[concept, 'conceptual']} conceptual"
+    )
 
 
 @pytest.mark.parametrize("claim", sorted(CLAIMS))

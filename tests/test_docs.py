@@ -57,4 +57,6 @@ def test_every_simulation_model_is_in_the_readme() -> None:
     from tutor.models import MODELS
 
     for name in MODELS:
-        assert f"| `{name}` |" in README, f"model {name!r} is missing from the README's model tables"
+        assert f"| `{name}` |" in README, (
+            f"model {name!r} is missing from the README's model tables"
+        )
