@@ -141,7 +141,6 @@ def quiz(
     counts it) before its feedback is shown; --db PATH or TUTOR_DB=PATH picks the file.
     """
     from tutor import quiz as quizzing
-    from tutor.recording import quiz_recording
     from tutor.terminal import Console
     from tutor.variant import make_variant
 
@@ -155,7 +154,13 @@ def quiz(
             raise TutorError("no questions match these --topic and --difficulty options")
         chosen = quizzing.plan(pool, count, seed)
     ctx = click.get_current_context()
-    recorder = None if no_record else ctx.with_resource(quiz_recording(db))
+
+    def open_recording() -> quizzing.Recorder:
+        from tutor.recording import quiz_recording
+
+        return ctx.with_resource(quiz_recording(db))
+
+    recorder = None if no_record else quizzing.DeferredRecorder(open_recording)
     console = Console()
     if not question_id:
         console.say(f"Quiz seed {seed} (replay with --seed {seed}). Ctrl-C ends early.", "dim")

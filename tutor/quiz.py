@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from tutor.answers import Verdict, parse_bool
 from tutor.bankspec import Question
-from tutor.errors import AnswerFormatError
+from tutor.errors import AnswerFormatError, TutorError
 from tutor.grading import grade_text, self_rated
 from tutor.present import PartView
 from tutor.terminal import Console
@@ -109,6 +109,28 @@ class QuizSummary:
         return sum(r.score for r in self.results)
 
 
+class DeferredRecorder:
+    """A recorder that is made when the first question is on screen, before its answer is read.
+
+    Opening the progress store loads SQLite and FSRS; deferring it keeps that out of the time
+    to the first question, while a store that cannot be used is still reported before any
+    answer is taken.
+    """
+
+    def __init__(self, make: Callable[[], Recorder]) -> None:
+        self._make = make
+        self._recorder: Recorder | None = None
+
+    def open(self) -> None:
+        if self._recorder is None:
+            self._recorder = self._make()
+
+    def __call__(self, variant: Variant, submission: Submission) -> None:
+        self.open()
+        assert self._recorder is not None  # open() just made it
+        self._recorder(variant, submission)
+
+
 class Asker:
     """Asks one variant at the terminal."""
 
@@ -173,7 +195,20 @@ class Asker:
         prompt = "Your answer (letter): " if view.part.type == "choice" else "Your answer: "
         if view.part.type == "truefalse":
             prompt = "True or false? "
-        text = self.console.ask(prompt)
+        return self._ask(prompt)
+
+    def _open_recorder(self) -> None:
+        assert isinstance(self.recorder, DeferredRecorder)
+        try:
+            self.recorder.open()
+        except TutorError:
+            self.console.say()  # the error goes on a line of its own, after the answer prompt
+            raise
+
+    def _ask(self, prompt: str) -> str:
+        """Read one line (the recorder is ready first); EndOfInput when input has ended."""
+        ready = self._open_recorder if isinstance(self.recorder, DeferredRecorder) else None
+        text = self.console.ask(prompt, ready)
         if text is None:
             raise EndOfInput
         return text
@@ -208,9 +243,7 @@ class Asker:
         self.console.figures(view, "explanation")
 
     def _explain(self, view: PartView, start: float) -> PartResult:
-        text = self.console.ask("Your answer (Enter to see the model answer): ")
-        if text is None:
-            raise EndOfInput
+        text = self._ask("Your answer (Enter to see the model answer): ")
         self.console.say("Model answer", "title")
         self.console.say(view.model_answer)
         knew, rating = self.self_rate(self.console)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal, TextIO
 
 import click
@@ -59,10 +59,15 @@ class Console:
             clean = click.style(clean, **_STYLES[style])  # type: ignore[arg-type]
         click.echo(clean, file=self.stdout, nl=False, color=self.color)
 
-    def ask(self, prompt: str) -> str | None:
-        """Show ``prompt`` and read one line; None when input has ended."""
+    def ask(self, prompt: str, before_reading: Callable[[], None] | None = None) -> str | None:
+        """Show ``prompt`` and read one line; None when input has ended.
+
+        ``before_reading`` runs once the prompt is on screen, while the learner starts typing.
+        """
         self.write(prompt, "bold")
         self.stdout.flush()
+        if before_reading is not None:
+            before_reading()
         line = self.stdin.readline()
         if not line:
             self.say()
