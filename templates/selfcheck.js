@@ -768,12 +768,17 @@
     return [Infinity, gap];
   }
 
+  /** The tolerance that recognises a misconception: the question's, or 1% for an absolute one. */
+  function mistakeTolerance(tol) {
+    return tol.kind === "absolute" ? { kind: "relative", value: 0.01 } : tol;
+  }
+
   /** {correct, mistake}: mistakes is a list of [name, value], matched closest first. */
   function grade(value, expected, tol, mistakes) {
     if (isClose(value, expected, tol)) return { correct: true, mistake: null };
-    var best = null, bestDistance = null;
+    var best = null, bestDistance = null, near = mistakeTolerance(tol);
     (mistakes || []).forEach(function (entry) {
-      if (!isClose(value, entry[1], tol)) return;
+      if (!isClose(value, entry[1], near)) return;
       var d = distance(value, entry[1]);
       if (bestDistance === null || d[0] < bestDistance[0] ||
           (d[0] === bestDistance[0] && d[1] < bestDistance[1])) {
@@ -811,7 +816,7 @@
     var index = Number(picked.value);
     if (key.type === "choice") {
       var option = key.options[index];
-      return { correct: option.correct, mistake: option.mistake, option: index };
+      return { correct: option.correct, mistake: option.correct ? null : option.mistake, option: index };
     }
     var right = (index === 0) === key.expected;
     return { correct: right, mistake: right ? null : key.mistake };

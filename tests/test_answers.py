@@ -324,8 +324,8 @@ DESCRIPTIONS: list[tuple[Tolerance, str]] = [
     (Tolerance("decades", 1), "within a factor of 10"),
     (ORDER, "to the right order of magnitude"),
     (ABS, "within ±0.5"),
-    (Tolerance("absolute", 1e-6), "within ±1e-6"),
-    (Tolerance("absolute", 2e6), "within ±2e6"),
+    (Tolerance("absolute", 1e-6), "within ±1 × 10⁻⁶"),
+    (Tolerance("absolute", 2e6), "within ±2 × 10⁶"),
     (EXACT, "exactly"),
 ]
 
@@ -532,3 +532,10 @@ def test_a_wrong_sign_is_never_close_unless_absolute(x: float, tol: Tolerance) -
 )
 def test_odd_scientific_spellings_are_read_not_crashed_on(text: str, value: float) -> None:
     assert parse_answer(text) == pytest.approx(value)
+
+
+def test_a_misconception_is_recognised_under_an_exact_tolerance() -> None:
+    """An exact answer is graded exactly, but a mistake need not be typed to every digit."""
+    verdict = grade(1.3133, 2.0, Tolerance("absolute", 0.0), {"product-of-weights": 1.313279})
+    assert not verdict.correct
+    assert verdict.mistake == "product-of-weights"

@@ -80,9 +80,13 @@ def test_terminal_control_characters_are_removed() -> None:
     assert text == "a[2J]0;titlebcd [31mred"
 
 
-def test_number_markers_cannot_be_forged() -> None:
-    forged = "\ue0001e308|3\ue001"
-    assert render(forged + "{{ name }}", {"name": forged}, "terminal") == "1e308|31e308|3"
+@pytest.mark.parametrize("forged", ["\ue0001e308|3\ue001", "\ue0001e+308|3\ue001", "\ue000x|3\ue001"])
+@pytest.mark.parametrize("target", ["terminal", "html"])
+def test_forged_number_markers_are_harmless(forged: str, target: str) -> None:
+    """A bank's own text loses the markers; a parameter's at most shows a number."""
+    text = render(forged + "{{ name }}", {"name": forged}, target)  # type: ignore[arg-type]
+    assert "\ue000" not in text and "\ue001" not in text
+    assert text.startswith(forged.strip("\ue000\ue001"))
 
 
 def test_html_numbers_and_paragraphs() -> None:

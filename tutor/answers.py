@@ -20,6 +20,7 @@ from typing import Literal
 
 from tutor.errors import AnswerFormatError, BankError, ExpressionError, close_matches
 from tutor.expr import ANSWER_HELP, MAX_LENGTH, compile_expression, normalize_symbols
+from tutor.numfmt import format_number
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -195,7 +196,7 @@ class Tolerance:
             if self.value == 0.5:
                 return "to the right order of magnitude"
             return f"within a factor of {_short(10**self.value)}"
-        return f"within ±{_short(self.value)}" if self.value else "exactly"
+        return f"within ±{format_number(self.value)}" if self.value else "exactly"
 
 
 def _tolerance_error(kind: object, value: object) -> str | None:
@@ -286,9 +287,20 @@ def grade(
     """Grade ``value``; when it is wrong, match it to the closest named misconception value."""
     if is_close(value, expected, tol):
         return Verdict(value, True, 1.0, None)
-    matches = [name for name, wrong in mistakes.items() if is_close(value, wrong, tol)]
+    near = _mistake_tolerance(tol)
+    matches = [name for name, wrong in mistakes.items() if is_close(value, wrong, near)]
     best = min(matches, key=lambda name: _distance(value, mistakes[name]), default=None)
     return Verdict(value, False, 0.0, best)
+
+
+def _mistake_tolerance(tol: Tolerance) -> Tolerance:
+    """How close a wrong answer must be to a misconception's value to be recognised as it.
+
+    The question's own tolerance, except that an absolute one (``exact`` for a whole-number
+    answer) would recognise a misconception only when typed to every digit; there the default
+    relative tolerance applies.
+    """
+    return DEFAULT_TOLERANCE if tol.kind == "absolute" else tol
 
 
 def _distance(a: float, b: float) -> tuple[float, float]:
@@ -304,4 +316,7 @@ def _distance(a: float, b: float) -> tuple[float, float]:
 
 def distinct(a: float, b: float, tol: Tolerance) -> bool:
     """True when neither value would be graded as the other (answers vs. distractors)."""
+    if tol.kind == "relative" and a and b and math.isfinite(a) and math.isfinite(b):
+        # the common case, checked once per pair of options for every variant drawn
+        return abs(a - b) > tol.value * max(abs(a), abs(b))
     return not is_close(a, b, tol) and not is_close(b, a, tol)

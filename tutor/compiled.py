@@ -30,6 +30,7 @@ class CompiledSim:
     model: Model
     args: tuple[tuple[str, Arg, Evaluator, bool], ...]  # (name, spec, value, checked already)
     line: int
+    seeded: bool  # the model takes a seed drawn from the variant's stream
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class CompiledPart:
     answer: Expression | None
     mistakes: tuple[tuple[str, Expression | None], ...]
     correct: tuple[bool | Expression, ...]
+    tolerance_text: str  # the tolerance in words, for texts
     tables: tuple[tuple[tuple[str, Expression], ...], ...]  # per table: (header, column)
     charts: tuple[tuple[Expression, Expression | None], ...]  # per chart: (values, labels)
 
@@ -166,7 +168,8 @@ class _Compiler:
             (name, arg, *self.argument(spec, name, arg, given.get(name, arg.default)))
             for name, arg in model.args.items()
         )
-        return CompiledSim(spec.name, model, args, spec.line)
+        seeded = "seed" in model.args and "seed" not in given
+        return CompiledSim(spec.name, model, args, spec.line, seeded)
 
     def argument(self, spec: SimSpec, name: str, arg: Arg, value: Any) -> tuple[Evaluator, bool]:
         """An argument's evaluator, and whether its value is a constant checked here already."""
@@ -210,7 +213,17 @@ class _Compiler:
         )
         self.part_texts(part, self.known | TEMPLATE_NAMES)
         compiled_answer = formula(answer, part.line_of("answer"), "answer")
-        return CompiledPart(part, sims, values, compiled_answer, mistakes, correct, tables, charts)
+        return CompiledPart(
+            part,
+            sims,
+            values,
+            compiled_answer,
+            mistakes,
+            correct,
+            part.tolerance.describe(),
+            tables,
+            charts,
+        )
 
     def part_texts(self, part: Part, scope: set[str]) -> None:
         """Check every text of a part, each located at its own field."""

@@ -112,10 +112,16 @@ _KEEP_CONTENT = _TEXT_MODE | _words("mathrm mathbf mathit mathsf mathtt mathcal 
 _ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0305",
             "tilde": "\u0303", "widetilde": "\u0303", "vec": "\u20d7", "dot": "\u0307",
             "ddot": "\u0308"}  # fmt: skip
-_SUPERSCRIPTS = dict(
-    zip("0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUW′",
-        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁᵂ′", strict=True)
-)  # fmt: skip
+_SUPERSCRIPTS = {
+    **dict(
+        zip(
+            "0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUW′",
+            "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁᵂ′",
+            strict=True,
+        )
+    ),
+    "⊤": "ᵀ",
+}  # fmt: skip  (W^\top, the transpose, reads as Wᵀ)
 _SUBSCRIPTS = dict(
     zip("0123456789+-−=()aehijklmnoprstuvxβγρφχ",
         "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ", strict=True)
@@ -295,7 +301,21 @@ class _ToUnicode:
     def _frac(self, depth: int, text: bool) -> str:
         numerator = self.argument(depth + 1, text)
         denominator = self.argument(depth + 1, text)
-        return f"{_wrap(numerator)}/{_wrap(denominator)}"
+        fraction = f"{_wrap(numerator)}/{_wrap(denominator)}"
+        return f"({fraction})" if self._juxtaposed() else fraction  # (1/m)Σ, not 1/mΣ
+
+    def _juxtaposed(self) -> bool:
+        """Whether what follows multiplies by juxtaposition (a letter, symbol or group)."""
+        ahead = 0
+        while (token := self.peek(ahead)) is not None and token.isspace():
+            ahead += 1
+        if token is None:
+            return False
+        if token.startswith("\\") and len(token) > 1:
+            name = token[1:]
+            ends = name in ("right", "end", "\\") or name in _CLOSING or name in _HARD_SPACES
+            return not ends and name not in _OPERATORS
+        return token[0].isalnum() or token in ("(", "{")
 
     def _sqrt(self, depth: int, text: bool) -> str:
         index = ""

@@ -94,10 +94,13 @@ class PartView:
         return convert(number_marker(float("nan") if value is None else value, sig), self.target)
 
     def option_sig(self) -> int:
-        """Enough significant figures that no two numeric options look the same."""
+        """Enough significant figures that no two numeric options look the same, and none
+        looks rounder than it is (1.0023 is shown as 1.002, not 1, beside 1.02)."""
         values = [c.value for c in self.key.choices if c.value is not None]
         for sig in range(3, 8):
-            if len({format_number(v, sig, "plain") for v in values}) == len(values):
+            shown = [format_number(v, sig, "plain") for v in values]
+            faithful = all(_reads_back(text, v) for text, v in zip(shown, values, strict=True))
+            if faithful and len(set(shown)) == len(values):
                 return sig
         return 8
 
@@ -130,6 +133,12 @@ class PartView:
             return self.model_answer
         sig = 4 if self.key.tolerance.kind != "sigfigs" else int(self.key.tolerance.value) + 1
         return self.number(expected, sig)
+
+    def tolerance_text(self) -> str:
+        """The tolerance in words; an infinite or NaN answer is matched exactly."""
+        expected = self.key.expected
+        finite = isinstance(expected, float) and math.isfinite(expected)
+        return self.key.tolerance.describe() if finite else "exactly"
 
     def _right_option(self) -> str:
         i = next(i for i, c in enumerate(self.key.choices) if c.correct)
@@ -200,6 +209,15 @@ def views(variant: Variant, target: Target) -> Sequence[PartView]:
     return [PartView(variant, i, target) for i in range(len(variant.parts))]
 
 
+def _reads_back(text: str, value: float) -> bool:
+    """Whether a shown number is within a thousandth of the value it stands for."""
+    try:
+        shown = float(text)
+    except ValueError:  # NaN and infinities are shown as words
+        return True
+    return abs(shown - value) <= 1e-3 * abs(value)
+
+
 def json_number(value: float) -> float | str:
     """A float for JSON: infinities and NaN as the text a learner would type."""
     if math.isnan(value):
@@ -233,7 +251,7 @@ def describe_part(view: PartView) -> dict[str, Any]:
         "options": view.options(),
         "answer": answer_value(view),
         "answer_text": view.answer_text(),
-        "tolerance": {"kind": tol.kind, "value": tol.value, "description": tol.describe()},
+        "tolerance": {"kind": tol.kind, "value": tol.value, "description": view.tolerance_text()},
         "hints": [view.text(h) for h in view.part.hints],
         "explanation": view.explanation,
         "model_answer": view.model_answer or None,

@@ -295,8 +295,13 @@ def print_summary(console: Console, summary: QuizSummary) -> None:
     done = len(summary.results)
     console.say()
     console.say("Summary", "title")
-    percent = f" ({100 * summary.score / done:.0f}%)" if done else ""
-    console.say(f"Score: {summary.score:g} / {done}{percent}, {done} of {summary.total} answered")
+    if done:
+        percent = f"{100 * summary.score / done:.0f}%"
+        console.say(
+            f"Score: {summary.score:g} / {done} ({percent}), {done} of {summary.total} answered"
+        )
+    else:
+        console.say(f"No question answered (of {summary.total}).")
     console.say(f"Time: {format_duration(summary.elapsed_s)}")
     missed = [r for r in summary.results if r.score < 1]
     if missed:

@@ -19,6 +19,7 @@ import functools
 import html
 import math
 import re
+import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -30,7 +31,9 @@ Target = Literal["terminal", "html"]
 OPEN, CLOSE = "\ue000", "\ue001"
 MAX_SOURCE = 20_000
 MAX_OUTPUT = 100_000
-_MARKER = re.compile(f"{OPEN}([^|{CLOSE}]*)\\|([0-9]+){CLOSE}")
+# A number between markers, as repr() spells a float: 0.25, 9.5449e-07, -inf, nan.
+_MARKER = re.compile(f"{OPEN}(-?(?:[0-9]+\\.?[0-9]*(?:e[-+][0-9]+)?|inf|nan))\\|([0-9]+){CLOSE}")
+WIDTH = 88  # terminal paragraphs are wrapped to this many columns
 # Control (Cc), format/bidi (some Cf), private-use (Co) and surrogate (Cs) characters; the
 # second pattern keeps our number markers, which are private-use characters.
 _UNSAFE = "\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff"
@@ -77,11 +80,7 @@ def finalize(value: Any) -> Any:
         return number_marker(value, shortest_sig(value))
     if isinstance(value, tuple | list):
         return join_filter(value)
-    if isinstance(value, _Marked):
-        return value
-    if isinstance(value, str):  # text from a parameter or a bank: no forged markers
-        return value.replace(OPEN, "").replace(CLOSE, "")
-    return value
+    return value  # text, including text a {% set %} block made from numbers
 
 
 def shortest_sig(value: float) -> int:
@@ -289,11 +288,51 @@ def _number_mathml(value: float, sig: int, raised: bool = False) -> str:
 
 
 def to_terminal(marked: str) -> str:
-    """Marked text as plain terminal text: Unicode math, no control characters."""
+    """Marked text as plain terminal text: Unicode math, no control characters, paragraphs
+    wrapped to the terminal's width."""
     pieces = []
     for mode, segment in split_math_modes(marked):
         pieces.append(_numbers(segment, "unicode") if mode == "text" else _math_terminal(segment))
-    return strip_controls("".join(pieces).replace("**", ""))
+    return strip_controls(reflow("".join(pieces).replace("**", "")))
+
+
+def reflow(text: str, width: int = WIDTH) -> str:
+    """Re-wrap each paragraph (blocks between blank lines) to ``width`` columns.
+
+    A bank's line breaks are where its author's editor wrapped, not where a terminal should;
+    a line starting with ``- `` begins a list item, and a line indented four spaces is kept
+    exactly as written (for an aligned formula).
+    """
+    blocks = re.split(r"\n[ \t]*\n", text.strip("\n"))
+    return "\n\n".join("\n".join(_wrapped(block, width)) for block in blocks)
+
+
+def _wrapped(block: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for prefix, text in _items(block):
+        if prefix is None:
+            lines.append(text)
+            continue
+        indent = " " * len(prefix)
+        wrapped = textwrap.wrap(text, width, initial_indent=prefix, subsequent_indent=indent,
+                                break_long_words=False, break_on_hyphens=False)  # fmt: skip
+        lines += wrapped or [prefix.rstrip()]
+    return lines
+
+
+def _items(block: str) -> list[tuple[str | None, str]]:
+    """A block's items: (bullet or "" for running text, text); (None, line) for verbatim."""
+    items: list[tuple[str | None, str]] = []
+    for line in block.split("\n"):
+        stripped = line.strip()
+        if line.startswith("    ") and not stripped.startswith("- "):
+            items.append((None, line.rstrip()))
+        elif stripped.startswith("- ") or not items or items[-1][0] is None:
+            bullet = "- " if stripped.startswith("- ") else ""
+            items.append((bullet, stripped[len(bullet) :]))
+        else:  # a continuation line joins the item or paragraph above it
+            items[-1] = (items[-1][0], f"{items[-1][1]} {stripped}")
+    return items
 
 
 def strip_controls(text: str, keep_markers: bool = False) -> str:
@@ -309,11 +348,11 @@ def to_html(marked: str) -> str:
 
 
 def _html_block(block: str) -> str:
-    lines = block.strip().split("\n")
-    if all(line.lstrip().startswith("- ") for line in lines):
-        items = "".join(f"<li>{_html_inline(line.lstrip()[2:])}</li>" for line in lines)
-        return f"<ul>{items}</ul>"
-    return f"<p>{'<br>'.join(_html_inline(line) for line in lines)}</p>"
+    items = _items(block)
+    if items and all(bullet == "- " for bullet, _ in items):
+        return "<ul>" + "".join(f"<li>{_html_inline(text)}</li>" for _, text in items) + "</ul>"
+    text = " ".join(text.strip() for _, text in items)
+    return f"<p>{_html_inline(text)}</p>"
 
 
 def _html_inline(text: str) -> str:

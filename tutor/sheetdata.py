@@ -133,7 +133,7 @@ def part_sheet(view: PartView, anchor: str, *, key: bool, check: bool) -> PartSh
         prompt=html(view.prompt),
         figures=figures(view, "prompt", anchor),
         options=tuple(inline(view.choice_text(i)) for i in range(len(view.key.choices))),
-        tolerance=view.key.tolerance.describe() if numeric else "",
+        tolerance=view.tolerance_text() if numeric else "",
     )
     if not (key or check):
         return sheet

@@ -101,7 +101,7 @@ class Console:
                 self.say(view.model_answer)
             else:
                 numeric = view.part.type == "numeric"
-                tolerance = f"  ({view.key.tolerance.describe()})" if numeric else ""
+                tolerance = f"  ({view.tolerance_text()})" if numeric else ""
                 self.say(f"Answer: {view.answer_text()}{tolerance}", "ok")
             if view.explanation:
                 self.say(view.explanation)

@@ -116,12 +116,13 @@ def _run_sims(
     q: Question, sims: tuple[CompiledSim, ...], env: dict[str, Any], rng: np.random.Generator
 ) -> None:
     for run in sims:
-        env["__seed__"] = int(rng.integers(2**31))  # drawn even if unused, so streams stay put
+        if run.seeded:
+            env["__seed__"] = int(rng.integers(2**31))
         args = {}
         for name, arg, evaluator, checked in run.args:
             value = _eval(q, evaluator, env, run.line)
             args[name] = value if checked or value is None else _checked(q, run, name, arg, value)
-        env.pop("__seed__")
+        env.pop("__seed__", None)
         try:
             env[run.name] = run_model(run.model.name, args)
         except SimulationError as exc:
@@ -161,7 +162,7 @@ def _part_key(
     )
     if part.is_text_choice:
         expected = next(i for i, c in enumerate(choices) if c.correct)
-    env.update(answer=expected, mistakes=mistakes, tolerance=part.tolerance.describe())
+    env.update(answer=expected, mistakes=mistakes, tolerance=cp.tolerance_text)
     return PartKey(expected, part.tolerance, mistakes, choices, env)
 
 
