@@ -86,7 +86,7 @@ def test_forged_number_markers_are_harmless(forged: str, target: str) -> None:
     """A bank's own text loses the markers; a parameter's at most shows a number."""
     text = render(forged + "{{ name }}", {"name": forged}, target)  # type: ignore[arg-type]
     assert "\ue000" not in text and "\ue001" not in text
-    assert text.startswith(forged.strip("\ue000\ue001"))
+    assert forged.strip("\ue000\ue001") in text
 
 
 def test_html_numbers_and_paragraphs() -> None:

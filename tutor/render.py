@@ -360,7 +360,7 @@ def _html_inline(text: str) -> str:
     for mode, segment in split_math_modes(text):
         if mode == "text":
             escaped = html.escape(strip_controls(segment, keep_markers=True), quote=True)
-            pieces.append(_numbers(escaped, "html"))
+            pieces.append(clean(_numbers(escaped, "html")))  # a malformed marker just goes
         else:
             pieces.append(_math_html(segment, mode == "display"))
     return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", "".join(pieces))
