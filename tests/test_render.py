@@ -80,7 +80,9 @@ def test_terminal_control_characters_are_removed() -> None:
     assert text == "a[2J]0;titlebcd [31mred"
 
 
-@pytest.mark.parametrize("forged", ["\ue0001e308|3\ue001", "\ue0001e+308|3\ue001", "\ue000x|3\ue001"])
+@pytest.mark.parametrize(
+    "forged", ["\ue0001e308|3\ue001", "\ue0001e+308|3\ue001", "\ue000x|3\ue001"]
+)
 @pytest.mark.parametrize("target", ["terminal", "html"])
 def test_forged_number_markers_are_harmless(forged: str, target: str) -> None:
     """A bank's own text loses the markers; a parameter's at most shows a number."""
@@ -162,10 +164,18 @@ def bank_texts() -> list[tuple[str, object, str]]:
         for seed in range(3):
             variant = make_variant(question, seed)
             for part, key in zip(question.parts, variant.parts, strict=True):
-                texts = [question.stem, part.prompt, part.explanation, part.working, part.model_answer]
+                texts = [
+                    question.stem,
+                    part.prompt,
+                    part.explanation,
+                    part.working,
+                    part.model_answer,
+                ]
                 texts += [*part.hints, *(m.feedback for m in part.mistakes)]
                 texts += [t for o in part.options for t in (o.text, o.feedback)]
-                texts += [t.title for t in part.tables] + [h for t in part.tables for h, _ in t.columns]
+                texts += [t.title for t in part.tables] + [
+                    h for t in part.tables for h, _ in t.columns
+                ]
                 found += [(variant.id, key.context, t) for t in texts if t]
     return found
 
