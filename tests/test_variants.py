@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tutor.bankspec import ParamSpec
 from tutor.catalog import load_catalog
 from tutor.grading import grade_text
 from tutor.models import run_model
 from tutor.numfmt import format_number
+from tutor.params import rng_for, sample_param
 from tutor.present import LETTERS, describe
 from tutor.variant import make_variant
 
@@ -83,6 +87,25 @@ def test_variants_are_the_same_in_another_process() -> None:
     here = json.loads(json.dumps(here))
     assert json.loads(there.stdout)["params"] == here["params"]
     assert json.loads(there.stdout)["answer"] == here["answer"]
+
+
+@given(question_id=st.text(min_size=1, max_size=40), seed=seeds)
+@example(question_id="q", seed=0)
+def test_the_stream_is_the_one_design_names(question_id: str, seed: int) -> None:
+    """PCG64 fed by a SeedSequence of the first 16 bytes of SHA-256(id, seed) as a number."""
+    digest = hashlib.sha256(f"{question_id}\x00{seed}".encode()).digest()
+    entropy = int.from_bytes(digest[:16], "big")
+    named = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
+    assert rng_for(question_id, seed).random(4).tolist() == named.random(4).tolist()
+
+
+@given(seed=seeds, count=st.integers(min_value=1, max_value=50), log=st.booleans())
+def test_a_list_parameter_draws_what_one_at_a_time_would(seed: int, count: int, log: bool) -> None:
+    spec = ParamSpec("z", "float", 1, low=0.5, high=4.0, log=log, digits=2, size=count)
+    one = ParamSpec("z", "float", 1, low=0.5, high=4.0, log=log, digits=2)
+    listed = sample_param(spec, rng_for("q", seed), {}, lambda env: 0.0)
+    rng = rng_for("q", seed)
+    assert listed == tuple(sample_param(one, rng, {}, lambda env: 0.0) for _ in range(count))
 
 
 def test_different_seeds_give_different_numbers() -> None:
