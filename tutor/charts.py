@@ -37,8 +37,8 @@ def _clean(value: object) -> str:
     NFC-normalized, so a letter and its combining accent take one terminal cell when they can.
     """
     text = str(value)
-    if text.isascii() and text.isprintable():  # most labels and numbers: nothing to clean
-        return text
+    if text.isprintable():  # no control, format or unassigned characters: nothing to drop
+        return text if text.isascii() else unicodedata.normalize("NFC", text)
     text = "".join(
         " " if c in "\t\n\r" else c
         for c in str(value)

@@ -100,6 +100,13 @@ def main() -> None:
     """
 
 
+def _one_blas_thread() -> None:
+    """For commands that run one worker process per CPU: BLAS threads on top only contend
+    (measured: a worksheet of all banks took 6.3 s with them, 3.7 s without). Must run before
+    NumPy is imported."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 @main.command()
 @click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
 @click.option(
@@ -397,8 +404,7 @@ def check(paths: tuple[Path, ...], seeds: int, jobs: int | None) -> None:
       tutor check
       tutor check my-bank.yaml --seeds 500
     """
-    # One worker process per CPU already uses every core; BLAS threads on top only contend.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    _one_blas_thread()
     from tutor.check import check_paths, report_lines
 
     problems, stats = check_paths(list(paths), seeds, jobs)
@@ -481,6 +487,7 @@ def worksheet(
       tutor worksheet -o practice.html --self-check --key none
       tutor worksheet -o again.html --version-id 7-2 -n 8 --topic vanishing
     """
+    _one_blas_thread()
     from tutor.worksheet import WorksheetOptions, build_options, write_worksheet
 
     options: WorksheetOptions = build_options(

@@ -196,8 +196,9 @@ def _numbers(text: str, style: Style) -> str:
 # is cached, and the numbers are put back as target markup. Variants of a question share
 # skeletons, so converting their math is nearly free after the first one.
 _HOLD_POWER = re.compile(r"QNUM([0-9]+)Q([⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ⁿⁱ^]?)")
-_HOLD_LATEX = re.compile(r"\\text\{QNUM([0-9]+)Q\}()")
-_HOLD_MATHML = re.compile(r"(<msup>)?<mtext>QNUM([0-9]+)Q</mtext>")
+# In MathML a placeholder is an <mtext> (maybe the base of a power); in its LaTeX annotation,
+# the \text{} the skeleton put there.
+_HOLD_HTML = re.compile(r"(<msup>)?<mtext>QNUM([0-9]+)Q</mtext>|\\text\{QNUM([0-9]+)Q\}")
 _LATEX_NUMBER = re.compile(
     r"(-?)([0-9.]+|\\infty|\\mathrm\{NaN\})(?: \\times 10\^\{(-?[0-9]+)\})?\Z"
 )
@@ -222,20 +223,15 @@ def _put_back(
     """Replace each placeholder; ``show`` learns whether the number is the base of a power."""
 
     def number(match: re.Match[str]) -> str:
-        if pattern is _HOLD_MATHML:
-            base, index, after = match.group(1), int(match.group(2)), ""
-        else:
-            base, index, after = None, int(match.group(1)), match.group(2)
+        index, after = int(match.group(1)), match.group(2)
         if index >= len(numbers):
             return ""
-        shown = show(*numbers[index], bool(base or after))
-        return (base or "") + shown + after
+        return show(*numbers[index], bool(after)) + after
 
     return pattern.sub(number, text)
 
 
 _cached_unicode = functools.lru_cache(maxsize=8192)(latex_to_unicode)
-_cached_mathml = functools.lru_cache(maxsize=8192)(latex_to_mathml)
 
 
 def _math_terminal(segment: str) -> str:
@@ -252,10 +248,34 @@ def _number_unicode(value: float, sig: int, raised: bool = False) -> str:
 
 def _math_html(segment: str, display: bool) -> str:
     skeleton, numbers = _skeleton(segment)
-    mathml = _put_back(
-        _cached_mathml(skeleton, display=display), _HOLD_MATHML, numbers, _number_mathml
-    )
-    return _put_back(mathml, _HOLD_LATEX, numbers, _number_latex)
+    pieces = []
+    for before, index, form in _mathml_pieces(skeleton, display):
+        pieces.append(before)
+        if 0 <= index < len(numbers):
+            value, sig = numbers[index]
+            shown = (
+                _number_latex(value, sig)
+                if form == "latex"
+                else _number_mathml(value, sig, raised=form == "base")
+            )
+            pieces.append(f"<msup>{shown}" if form == "base" else shown)
+    return "".join(pieces)
+
+
+@functools.lru_cache(maxsize=8192)
+def _mathml_pieces(skeleton: str, display: bool) -> tuple[tuple[str, int, str], ...]:
+    """A skeleton's MathML cut at its placeholders, once: (text before, number, form), where
+    form is "latex" (the annotation), "base" (the base of a power) or "mathml"; the last piece
+    holds the text after the last placeholder and the number -1 (none)."""
+    mathml = latex_to_mathml(skeleton, display=display)
+    pieces, pos = [], 0
+    for match in _HOLD_HTML.finditer(mathml):
+        base, index, latex_index = match.groups()
+        form = "latex" if latex_index is not None else "base" if base else "mathml"
+        pieces.append((mathml[pos : match.start()], int(latex_index or index), form))
+        pos = match.end()
+    pieces.append((mathml[pos:], -1, "mathml"))
+    return tuple(pieces)
 
 
 def _number_latex(value: float, sig: int, _raised: bool = False) -> str:

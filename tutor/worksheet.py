@@ -209,7 +209,7 @@ def _render_all(
         with ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start_worker, initargs=(pool, options)
         ) as executor:
-            chunk = max(1, len(numbers) // (workers * 4))
+            chunk = max(1, len(numbers) // (workers * 16))  # small: the workers finish together
             fragments = list(executor.map(_render_in_worker, numbers, chunksize=chunk))
     for fragment in fragments:
         if fragment.error:

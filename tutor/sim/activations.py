@@ -70,8 +70,11 @@ class Activation:
 
     def saturated(self, z: FloatArray) -> NDArray[np.bool_]:
         """True where ``abs(f'(z))`` is below a tenth of ``peak_derivative``."""
-        threshold = SATURATION_FRACTION * self.peak_derivative
-        return np.asarray(np.abs(self.derivative(z)) < threshold)
+        return self.flat(self.derivative(z))
+
+    def flat(self, fprime: FloatArray) -> NDArray[np.bool_]:
+        """``saturated`` from derivatives already computed: True where they are that small."""
+        return np.asarray(np.abs(fprime) < SATURATION_FRACTION * self.peak_derivative)
 
 
 def _like(z: FloatArray, x: Any) -> FloatArray:

@@ -7,6 +7,7 @@ one entry per layer, input side first, for each variant.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,29 +53,24 @@ class LayerStats:
 def layer_stats(result: NetworkResult) -> LayerStats:
     """The statistics of every layer of the run ``result`` (from ``network_gradients``)."""
     cache, grads = result.cache, result.grads
-    mats = (-2, -1)
-    weight_norm = _stack([frob_norm(w, mats) for w in cache.weights])
+    weight_norm = _per_layer(_norm, cache.weights)
     fan_in = np.array([w.shape[-2] for w in cache.weights], dtype=np.int64)
     fprime = [act.derivative(a) for act, a in zip(cache.activations, cache.preacts, strict=True)]
-    msd = _stack([_mean(_sq(d)) for d in fprime])
-    grad_norm = _stack([frob_norm(g, mats) for g in grads.weights])
+    msd = _per_layer(_mean, [_sq(d) for d in fprime])
+    grad_norm = _per_layer(_norm, grads.weights)
     with quiet():
         relative = grad_norm / weight_norm
         gain = weight_norm**2 / fan_in * msd
+    flat = [act.flat(d) for act, d in zip(cache.activations, fprime, strict=True)]
     return LayerStats(
         grad_norm=grad_norm,
-        act_grad_norm=_stack([frob_norm(g, mats) for g in grads.hidden]),
+        act_grad_norm=_per_layer(_norm, grads.hidden),
         weight_norm=weight_norm,
         relative_grad=relative,
-        activation_std=_stack([_std(h) for h in cache.hidden]),
-        preact_mean=_stack([_mean(a.astype(np.float64)) for a in cache.preacts]),
-        preact_std=_stack([_std(a) for a in cache.preacts]),
-        saturation=_stack(
-            [
-                _mean(act.saturated(a))
-                for act, a in zip(cache.activations, cache.preacts, strict=True)
-            ]
-        ),
+        activation_std=_per_layer(_std, cache.hidden),
+        preact_mean=_per_layer(_mean, [_f64(a) for a in cache.preacts]),
+        preact_std=_per_layer(_std, cache.preacts),
+        saturation=_per_layer(_mean, flat),
         mean_sq_derivative=msd,
         backward_gain=gain,
         fan_in=fan_in,
@@ -82,12 +78,28 @@ def layer_stats(result: NetworkResult) -> LayerStats:
     )
 
 
-def _stack(per_layer: list[F64]) -> F64:
-    return np.stack(per_layer, axis=-1)
+def _per_layer(reduce: Callable[[Any], F64], arrays: Sequence[NDArray[Any]]) -> F64:
+    """``reduce`` (over the last two axes) of each layer's array, stacked as shape (..., D).
+
+    Layers of one shape and dtype go through ``reduce`` in one call, as a (..., D, rows, cols)
+    stack: a deep network has many layers, and a NumPy call per layer per statistic adds up.
+    """
+    if len({(a.shape, a.dtype) for a in arrays}) == 1:
+        return reduce(np.stack(arrays, axis=-3))
+    return np.stack([reduce(a) for a in arrays], axis=-1)
+
+
+def _norm(x: FloatArray) -> F64:
+    return frob_norm(x, (-2, -1))
+
+
+def _f64(x: FloatArray) -> F64:
+    """``x`` in float64, copied only when it is in another precision."""
+    return x.astype(np.float64, copy=False)
 
 
 def _sq(x: FloatArray) -> F64:
-    x64 = x.astype(np.float64)
+    x64 = _f64(x)
     with quiet():
         return x64 * x64
 
@@ -99,4 +111,4 @@ def _mean(x: NDArray[np.floating[Any]] | NDArray[np.bool_]) -> F64:
 
 def _std(x: FloatArray) -> F64:
     with quiet():
-        return np.asarray(np.std(x.astype(np.float64), axis=(-2, -1)))
+        return np.asarray(np.std(_f64(x), axis=(-2, -1)))
