@@ -103,9 +103,9 @@ def test_the_stream_is_the_one_design_names(question_id: str, seed: int) -> None
 def test_a_list_parameter_draws_what_one_at_a_time_would(seed: int, count: int, log: bool) -> None:
     spec = ParamSpec("z", "float", 1, low=0.5, high=4.0, log=log, digits=2, size=count)
     one = ParamSpec("z", "float", 1, low=0.5, high=4.0, log=log, digits=2)
-    listed = sample_param(spec, rng_for("q", seed), {}, lambda env: 0.0)
+    listed = sample_param(spec, rng_for("q", seed), {}, lambda _: 0.0)
     rng = rng_for("q", seed)
-    assert listed == tuple(sample_param(one, rng, {}, lambda env: 0.0) for _ in range(count))
+    assert listed == tuple(sample_param(one, rng, {}, lambda _: 0.0) for _ in range(count))
 
 
 def test_different_seeds_give_different_numbers() -> None:
