@@ -19,6 +19,9 @@ from tutor import __version__
 from tutor.bankspec import Bank
 from tutor.errors import BankError
 
+# Every upgrade and every edit of a bank adds entries; the oldest beyond this many are removed.
+MAX_ENTRIES = 256
+
 # The modules whose code decides what a loaded bank looks like.
 _READERS = ("bank.py", "bankspec.py", "strictyaml.py", "fields.py", "concepts.py", "answers.py")
 
@@ -97,5 +100,16 @@ def _write(entry: Path, bank: Bank) -> None:
         with tempfile.NamedTemporaryFile("wb", dir=entry.parent, delete=False) as file:
             pickle.dump(bank, file, protocol=pickle.HIGHEST_PROTOCOL)
         Path(file.name).replace(entry)
+    except OSError:
+        return
+    _prune(entry.parent)
+
+
+def _prune(folder: Path) -> None:
+    """Keep the ``MAX_ENTRIES`` newest entries (a removed one is only a miss next time)."""
+    try:
+        entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in entries[:-MAX_ENTRIES]:
+            old.unlink(missing_ok=True)
     except OSError:
         return
