@@ -17,11 +17,14 @@ import math
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from tutor.errors import SimulationError
+
+if TYPE_CHECKING:
+    from tutor.sim import NetworkReport, SGDConfig, TrainResult
 
 ArgKind = Literal["int", "number", "numbers", "flag", "option"]
 REQUIRED: Any = object()
@@ -105,6 +108,25 @@ def _field_names(cls: type) -> tuple[str, ...]:
 def _tuples(value: Any) -> Any:
     """Nested lists (from ndarray.tolist) as nested tuples."""
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def seeded_network(a: Mapping[str, Any], *settings: str) -> NetworkReport:
+    """``sim.simulate_network`` for a model's arguments ``a``: the network's shape and seed,
+    and the optional ``settings`` named (``"std"``, ``"batch"``, ...) as ``a`` gives them."""
+    from tutor import sim
+
+    chosen = {name: a[name] for name in settings}
+    depth, width, activation, init = a["depth"], a["width"], a["activation"], a["init"]
+    return sim.simulate_network(depth, width, activation, init, seed=a["seed"], **chosen)
+
+
+def seeded_training(a: Mapping[str, Any], config: SGDConfig, *settings: str) -> TrainResult:
+    """``sim.simulate_training`` for a model's arguments, as :func:`seeded_network`."""
+    from tutor import sim
+
+    chosen = {name: a[name] for name in settings}
+    depth, width, activation, init = a["depth"], a["width"], a["activation"], a["init"]
+    return sim.simulate_training(depth, width, activation, init, config, seed=a["seed"], **chosen)
 
 
 def per_layer(values: Any, depth: int, what: str) -> np.ndarray:

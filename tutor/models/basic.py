@@ -8,7 +8,16 @@ from typing import Any
 import numpy as np
 
 from tutor import sim
-from tutor.models import MAX_DEPTH, MAX_WIDTH, REQUIRED, Arg, Model, per_layer, plain
+from tutor.models import (
+    MAX_DEPTH,
+    MAX_WIDTH,
+    REQUIRED,
+    Arg,
+    Model,
+    per_layer,
+    plain,
+    seeded_network,
+)
 
 
 def _run_activation(a: Mapping[str, Any]) -> dict[str, Any]:
@@ -36,19 +45,7 @@ def _run_chain(a: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run_network(a: Mapping[str, Any]) -> dict[str, Any]:
-    report = sim.simulate_network(
-        a["depth"],
-        a["width"],
-        a["activation"],
-        a["init"],
-        seed=a["seed"],
-        std=a["std"],
-        batch=a["batch"],
-        residual=a["residual"],
-        batchnorm=a["batchnorm"],
-        loss=a["loss"],
-        dtype=a["dtype"],
-    )
+    report = seeded_network(a, "std", "batch", "residual", "batchnorm", "loss", "dtype")
     result: dict[str, Any] = plain(report)
     result["diagnosis"] = plain(sim.diagnose(report))
     result["depth"] = a["depth"]

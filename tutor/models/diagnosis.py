@@ -18,7 +18,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tutor import sim
-from tutor.models import MAX_WIDTH, REQUIRED, Arg, Model, per_layer, plain
+from tutor.models import (
+    MAX_WIDTH,
+    REQUIRED,
+    Arg,
+    Model,
+    per_layer,
+    plain,
+    seeded_network,
+    seeded_training,
+)
 
 MAX_NET_DEPTH = 100
 MAX_TRAIN_DEPTH = 30
@@ -127,19 +136,7 @@ def _clipped(a: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run_net(a: Mapping[str, Any]) -> dict[str, Any]:
-    report = sim.simulate_network(
-        a["depth"],
-        a["width"],
-        a["activation"],
-        a["init"],
-        seed=a["seed"],
-        std=a["std"],
-        gain=a["gain"],
-        batch=a["batch"],
-        residual=a["residual"],
-        batchnorm=a["batchnorm"],
-        loss=a["loss"],
-    )
+    report = seeded_network(a, "std", "gain", "batch", "residual", "batchnorm", "loss")
     result = picture(report)
     if a["clip"] is not None or a["clip_fraction"] is not None:
         result.update(_clipped(a))
@@ -165,16 +162,7 @@ def _start_report(a: Mapping[str, Any]) -> sim.NetworkReport:
 
 def _run_training(a: Mapping[str, Any]) -> dict[str, Any]:
     config = sim.SGDConfig(lr=a["lr"], steps=a["steps"], clip_norm=a["clip"])
-    run = sim.simulate_training(
-        a["depth"],
-        a["width"],
-        a["activation"],
-        a["init"],
-        config,
-        seed=a["seed"],
-        std=a["std"],
-        batch=a["batch"],
-    )
+    run = seeded_training(a, config, "std", "batch")
     finite = run.loss[np.isfinite(run.loss)]
     diagnosis = sim.diagnose_training(run)
     first, last = float(finite[0]), float(finite[-1])

@@ -17,7 +17,7 @@ import numpy as np
 
 from tutor import sim
 from tutor.errors import SimulationError
-from tutor.models import MAX_WIDTH, Arg, Model, per_layer, plain
+from tutor.models import MAX_WIDTH, Arg, Model, per_layer, plain, seeded_network
 from tutor.sim._arrays import FloatArray, quiet
 
 MAX_FAN = 4096
@@ -99,18 +99,7 @@ def _batch(values: Any, what: str) -> FloatArray:
 
 
 def _run_propagation(a: Mapping[str, Any]) -> dict[str, Any]:
-    report = sim.simulate_network(
-        a["depth"],
-        a["width"],
-        a["activation"],
-        a["init"],
-        seed=a["seed"],
-        std=a["std"],
-        batch=a["batch"],
-        residual=a["residual"],
-        batchnorm=a["batchnorm"],
-        loss=a["loss"],
-    )
+    report = seeded_network(a, "std", "batch", "residual", "batchnorm", "loss")
     result: dict[str, Any] = plain(report)
     result.pop("settings")
     result.update(_signal_extras(report))

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from tutor import sim
 from tutor.errors import SimulationError
-from tutor.models import REQUIRED, Arg, Model, plain
+from tutor.models import REQUIRED, Arg, Model, plain, seeded_training
 
 MAX_VECTOR = 64
 """Entries of a gradient or weight vector a bank may give."""
@@ -227,19 +227,7 @@ def _simulate(a: Mapping[str, Any]) -> sim.TrainResult:
         l2=a["l2"],
         weight_decay=a["weight_decay"],
     )
-    return sim.simulate_training(
-        a["depth"],
-        a["width"],
-        a["activation"],
-        a["init"],
-        config,
-        seed=a["seed"],
-        std=a["std"],
-        batch=a["batch"],
-        residual=a["residual"],
-        batchnorm=a["batchnorm"],
-        dtype=a["dtype"],
-    )
+    return seeded_training(a, config, "std", "batch", "residual", "batchnorm", "dtype")
 
 
 def _diagnosis(result: sim.TrainResult, loss: Any, diverged_at: int) -> Any:
