@@ -78,7 +78,8 @@ class Live:
             except queue.Empty:
                 raise AssertionError("no output for a minute:\n" + "\n".join(self.seen)) from None
             if line is None:
-                raise AssertionError("output ended:\n" + "\n".join(self.seen))
+                errors = self.proc.stderr.read() if self.proc.stderr else ""
+                raise AssertionError("output ended:\n" + "\n".join([*self.seen, errors]))
             self.seen.append(line)
             found = pattern.search(line)
             if found:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tutor.errors import AnswerFormatError, BankError, ExpressionError, close_matches
 from tutor.expr import ANSWER_HELP, MAX_LENGTH, compile_expression, normalize_symbols
@@ -268,8 +268,7 @@ def tolerance_problem(expected: float, tol: Tolerance) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """The grade of one answer: ``mistake`` names the misconception a wrong answer matches."""
 
     value: float

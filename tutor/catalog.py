@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutor.bankcache import load_bank_cached
+from tutor.bankcache import load_banks_cached
 from tutor.bankspec import Bank, Question
 from tutor.errors import BankError, TutorError, close_matches
 
@@ -91,7 +91,7 @@ def load_catalog(extra: Sequence[Path] = (), *, replace: bool = False) -> Catalo
     paths = list(extra) if replace else [data_dir("questions"), *extra]
     if not paths:
         raise TutorError("no banks to load: give --bank PATH with --only-banks")
-    banks = tuple(load_bank_cached(path) for path in bank_files(paths))
+    banks = load_banks_cached(bank_files(paths))
     _check_unique_ids(banks)
     return Catalog(banks)
 

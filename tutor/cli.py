@@ -7,6 +7,7 @@ commands so that ``tutor --help`` stays fast.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -27,10 +28,16 @@ class TutorGroup(click.Group):
     """A command group that reports library errors without a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # Start-up (NumPy, the banks) makes tens of thousands of objects that last until exit
+        # and no garbage, so the cycle collector would only walk them over and over (about a
+        # tenth of the time to the first question). It is paused until the banks are loaded.
+        gc.disable()
         try:
             return super().invoke(ctx)
         except TutorError as exc:
             raise click.ClickException(str(exc)) from None
+        finally:
+            gc.enable()
 
 
 def bank_options(command: F) -> F:
@@ -75,7 +82,12 @@ def seed_option(required: bool = False) -> Callable[[F], F]:
 def load(banks: tuple[Path, ...], only_banks: bool) -> Catalog:
     from tutor.catalog import load_catalog
 
-    return load_catalog(banks, replace=only_banks)
+    catalog = load_catalog(banks, replace=only_banks)
+    # Start-up is over (see TutorGroup.invoke): what it made stays, so later collections,
+    # and worker processes forked from this one, leave it alone.
+    gc.freeze()
+    gc.enable()
+    return catalog
 
 
 def random_seed() -> int:

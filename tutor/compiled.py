@@ -9,8 +9,7 @@ defined names. ``tutor check`` compiles every question, so a typo never reaches 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from tutor.bankspec import ParamSpec, Part, Question, SimSpec
 from tutor.errors import BankError, ExpressionError, SimulationError, close_matches
@@ -22,8 +21,7 @@ TEMPLATE_NAMES = frozenset({"answer", "mistakes", "tolerance", "seed"})
 Evaluator = Callable[[Mapping[str, Any]], Any]
 
 
-@dataclass(frozen=True)
-class CompiledSim:
+class CompiledSim(NamedTuple):
     """A model run whose arguments are ready to evaluate against a variant's values."""
 
     name: str
@@ -33,8 +31,7 @@ class CompiledSim:
     seeded: bool  # the model takes a seed drawn from the variant's stream
 
 
-@dataclass(frozen=True)
-class CompiledPart:
+class CompiledPart(NamedTuple):
     """The evaluators of one part: its own runs and values, answer, mistakes, options."""
 
     part: Part
@@ -48,8 +45,7 @@ class CompiledPart:
     charts: tuple[tuple[Expression, Expression | None], ...]  # per chart: (values, labels)
 
 
-@dataclass(frozen=True)
-class CompiledQuestion:
+class CompiledQuestion(NamedTuple):
     """Everything needed to draw variants of a question quickly."""
 
     question: Question

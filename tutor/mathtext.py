@@ -11,7 +11,6 @@ All three are total: any string gives a result, never an exception.
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Callable
@@ -403,7 +402,7 @@ def _sanitize(element: Element) -> str:
     """Rebuild ``element`` (and its tail text) from the allowlist; unknown tags become mrow."""
     tag = element.tag if element.tag in _ALLOWED_TAGS else "mrow"
     attributes = "".join(
-        f' {name}="{html.escape(value, quote=True)}"'
+        f' {name}="{_escape(value, quote=True)}"'
         for name, value in sorted(element.attrib.items())
         if tag == element.tag and name in _ALLOWED_ATTRIBUTES and _SAFE_VALUE.fullmatch(value)
     )
@@ -433,5 +432,7 @@ def _xml_chars(s: str) -> str:
     )
 
 
-def _escape(s: str) -> str:
-    return html.escape(s, quote=False)
+def _escape(s: str, quote: bool = False) -> str:
+    import html  # here, not at the top: the terminal never needs it
+
+    return html.escape(s, quote=quote)

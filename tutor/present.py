@@ -8,10 +8,8 @@ located at the question, so a broken text is reported, never shown half-done.
 from __future__ import annotations
 
 import math
-import string
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from tutor.answers import Verdict
 from tutor.bankspec import ChartSpec, Part, Show, TableSpec
@@ -20,11 +18,10 @@ from tutor.numfmt import format_number
 from tutor.render import RenderError, Target, convert, number_marker, render
 from tutor.variant import PartKey, Variant
 
-LETTERS = string.ascii_uppercase
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """A per-layer table ready to draw: rendered title and headers, numeric rows."""
 
     title: str
@@ -32,8 +29,7 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]
 
 
-@dataclass(frozen=True)
-class Chart:
+class Chart(NamedTuple):
     """A log-scale chart ready to draw."""
 
     title: str

@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tutor.answers import Verdict, parse_bool
 from tutor.bankspec import Question
@@ -28,8 +29,7 @@ class EndOfInput(Exception):
     """Standard input ended (or the learner pressed Ctrl-D) in the middle of a question."""
 
 
-@dataclass(frozen=True)
-class Submission:
+class Submission(NamedTuple):
     """One graded answer to one part."""
 
     part: int
@@ -60,8 +60,7 @@ def ask_covered(console: Console) -> tuple[bool, str | None]:
             console.say(str(exc), "warn")
 
 
-@dataclass(frozen=True)
-class PartResult:
+class PartResult(NamedTuple):
     """How one part went: its last verdict, tries and help used."""
 
     verdict: Verdict
@@ -74,8 +73,7 @@ class PartResult:
         return 0.5 ** (self.attempts - 1) if self.verdict.correct else 0.0
 
 
-@dataclass(frozen=True)
-class QuestionResult:
+class QuestionResult(NamedTuple):
     """How one variant went."""
 
     variant: Variant

@@ -16,7 +16,6 @@ The HTML page layouts (worksheets) use a separate, autoescaped environment in
 from __future__ import annotations
 
 import functools
-import html
 import math
 import re
 import textwrap
@@ -287,7 +286,7 @@ def _number_mathml(value: float, sig: int, raised: bool = False) -> str:
     """A formatted number as MathML: sign, mantissa and a power of ten (bracketed if raised)."""
     match = _LATEX_NUMBER.match(format_number(value, sig, "latex"))
     if match is None:  # pragma: no cover - format_number's latex style always matches
-        return f"<mtext>{html.escape(format_number(value, sig, 'unicode'))}</mtext>"
+        return f"<mtext>{_escape(format_number(value, sig, 'unicode'))}</mtext>"
     sign, mantissa, exponent = match.groups()
     parts = ["<mo>\u2212</mo>"] if sign else []
     parts.append(
@@ -375,11 +374,17 @@ def _html_block(block: str) -> str:
     return f"<p>{_html_inline(text)}</p>"
 
 
+def _escape(text: str) -> str:
+    import html  # here, not at the top: the terminal never needs it
+
+    return html.escape(text, quote=True)
+
+
 def _html_inline(text: str) -> str:
     pieces = []
     for mode, segment in split_math_modes(text):
         if mode == "text":
-            escaped = html.escape(strip_controls(segment, keep_markers=True), quote=True)
+            escaped = _escape(strip_controls(segment, keep_markers=True))
             pieces.append(clean(_numbers(escaped, "html")))  # a malformed marker just goes
         else:
             pieces.append(_math_html(segment, mode == "display"))

@@ -16,7 +16,6 @@ from typing import Literal, TextIO
 import click
 
 from tutor.bankspec import Show
-from tutor.charts import text_bar_chart, text_table
 from tutor.present import PartView
 from tutor.render import strip_controls
 from tutor.variant import Variant
@@ -78,9 +77,14 @@ class Console:
 
     def figures(self, view: PartView, show: Show) -> None:
         """Draw the part's tables and charts meant for the prompt or the explanation."""
-        for table in view.tables(show):
+        tables, charts = view.tables(show), view.charts(show)
+        if not tables and not charts:
+            return
+        from tutor.charts import text_bar_chart, text_table  # only for questions that have them
+
+        for table in tables:
             self.say(text_table(table.headers, table.rows, title=table.title))
-        for chart in view.charts(show):
+        for chart in charts:
             title = f"{chart.title} ({chart.value_label})" if chart.value_label else chart.title
             self.say(text_bar_chart(chart.labels, chart.values, title=title))
 

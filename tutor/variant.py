@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -25,8 +24,7 @@ from tutor.params import rng_for, sample_param
 MAX_DRAWS = 100
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
     """One option of a multiple-choice part, in the order shown to the learner."""
 
     correct: bool
@@ -36,8 +34,7 @@ class Choice:
     feedback: str | None = None
 
 
-@dataclass(frozen=True)
-class PartKey:
+class PartKey(NamedTuple):
     """The answer key of one part of a variant, and the values its texts may use."""
 
     expected: Any
@@ -47,15 +44,17 @@ class PartKey:
     context: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):
     """One seeded instance of a question."""
 
     question: Question
     seed: int
     params: Mapping[str, Any]
     parts: tuple[PartKey, ...]
-    compiled: CompiledQuestion = field(repr=False, compare=False)
+    compiled: CompiledQuestion
+
+    def __repr__(self) -> str:
+        return f"Variant({self.id!r})"
 
     @property
     def id(self) -> str:

@@ -5,7 +5,8 @@ here (types and sizes, since banks are untrusted), results come back as plain Py
 tuples and dicts so that formulas and Jinja texts can use them directly.
 
 The models themselves live in the modules of this package, one module per topic, each with a
-``MODELS`` tuple; every module here is found and registered when the package is imported.
+``MODELS`` tuple. A module is imported the first time one of its models is asked for, so a
+question pays only for the models it runs.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ import dataclasses
 import functools
 import importlib
 import math
-import pkgutil
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -32,8 +31,7 @@ MAX_DEPTH = 1000
 MAX_WIDTH = 1024
 
 
-@dataclass(frozen=True)
-class Arg:
+class Arg(NamedTuple):
     """One argument of a model: its kind, default, allowed options and range."""
 
     kind: ArgKind
@@ -43,8 +41,7 @@ class Arg:
     high: float = math.inf
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(NamedTuple):
     """A simulation a question can run, with its documented arguments and results."""
 
     name: str
@@ -139,18 +136,39 @@ def per_layer(values: Any, depth: int, what: str) -> np.ndarray:
     return array
 
 
-def _discover() -> dict[str, Model]:
-    """Every model of every module in this package, by name."""
-    found: dict[str, Model] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        for model in importlib.import_module(f"{__name__}.{info.name}").MODELS:
-            if model.name in found:
-                raise RuntimeError(f"two simulation models are called {model.name!r}")
-            found[model.name] = model
-    return found
+# The models each module of this package defines (a test checks this against the modules).
+_MODULES: dict[str, tuple[str, ...]] = {
+    "backprop": ("backprop_chain", "activation_chain"),
+    "basic": ("activation", "chain", "network"),
+    "diagnosis": ("diagnosis_net", "diagnosis_training", "remedy_chain", "remedy_clip"),
+    "precision": ("float_chain", "float_format"),
+    "recurrent": ("rnn_bptt", "lstm_bptt", "spectral", "linear_rnn", "lstm_cell_path"),
+    "signal": ("init_stats", "batch_norm", "propagation", "gain", "residual_chain"),
+    "training": ("quadratic", "clip", "sgd_step", "loss_net", "training"),
+}
+_HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
 
-MODELS: dict[str, Model] = _discover()
+class _Registry(Mapping[str, Model]):
+    """Every model by name; a model's module is imported when the model is first asked for."""
+
+    def __getitem__(self, name: str) -> Model:
+        return _models_of(_HOMES[name])[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_HOMES)
+
+    def __len__(self) -> int:
+        return len(_HOMES)
+
+
+@functools.cache
+def _models_of(module: str) -> dict[str, Model]:
+    models = importlib.import_module(f"{__name__}.{module}").MODELS
+    return {model.name: model for model in models}
+
+
+MODELS: Mapping[str, Model] = _Registry()
 
 
 def run_model(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
