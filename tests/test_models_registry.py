@@ -35,5 +35,7 @@ def test_asking_for_one_model_imports_only_its_module() -> None:
         "import sys; from tutor.models import MODELS; MODELS['chain'];"
         "print(sorted(m for m in sys.modules if m.startswith('tutor.models.')))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "['tutor.models.basic']"

@@ -6,8 +6,10 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tutor.render import RenderError, render
+from tutor.render import CLOSE, OPEN, RenderError, _controls, render, strip_controls
 from tutor.sandbox import template_problem
 
 CONTEXT: dict[str, Any] = {
@@ -215,3 +217,16 @@ def test_direct_substitution_keeps_jinjas_newline_rule() -> None:
 
     assert direct("a {{ n }}\n", {"n": 3}) == "a 3"
     assert direct("a {{ n }}\n\n", {"n": 3}) == "a 3\n"
+
+
+# Printable text, with line breaks, markers and a sprinkling of everything that must go.
+_RISKY = st.sampled_from(["\n", "\t", "\r", "\x1b", "\x7f", "\x85", "\u200b", "\u202e", "\u2066",
+                          "\ufeff", "\ud800", "\ue000", "\ue001", "\ue002", "\uf8ff", "\U000f0000",
+                          "\u2009", "\u00a0", "\u2028", "\u0378", OPEN, CLOSE])  # fmt: skip
+_TEXT = st.lists(st.one_of(st.text(max_size=5), _RISKY), max_size=12).map("".join)
+
+
+@given(text=_TEXT, keep_markers=st.booleans())
+def test_stripping_controls_is_what_the_pattern_removes(text: str, keep_markers: bool) -> None:
+    expected = _controls(keep_markers).sub("", text.replace("\t", "    ").replace("\r\n", "\n"))
+    assert strip_controls(text, keep_markers=keep_markers) == expected

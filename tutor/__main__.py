@@ -1,5 +1,16 @@
-"""Allow ``python -m tutor``."""
+"""The ``tutor`` command's entry point, also run by ``python -m tutor``."""
 
-from tutor.cli import main
+import gc
 
-main()
+
+def run() -> None:
+    """Run ``tutor``. Cycle collection waits until start-up is over (see tutor.cli.load):
+    start-up makes tens of thousands of lasting objects and no garbage."""
+    gc.disable()
+    from tutor.cli import main  # imported after the line above, which is its point
+
+    main()
+
+
+if __name__ == "__main__":
+    run()

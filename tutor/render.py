@@ -34,11 +34,16 @@ MAX_OUTPUT = 100_000
 _MARKER = re.compile(f"{OPEN}(-?(?:[0-9]+\\.?[0-9]*(?:e[-+][0-9]+)?|inf|nan))\\|([0-9]+){CLOSE}")
 WIDTH = 88  # terminal paragraphs are wrapped to this many columns
 # Control (Cc), format/bidi (some Cf), private-use (Co) and surrogate (Cs) characters; the
-# second pattern keeps our number markers, which are private-use characters.
+# pattern for keep_markers spares our number markers, which are private-use characters.
 _UNSAFE = "\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff"
 _PRIVATE = "\uf8ff\U000f0000-\U0010ffff"
-_CONTROL = re.compile(f"[{_UNSAFE}\ue000-{_PRIVATE}]")
-_CONTROL_KEEP_MARKERS = re.compile(f"[{_UNSAFE}\ue002-{_PRIVATE}]")
+
+
+@functools.cache
+def _controls(keep_markers: bool) -> re.Pattern[str]:
+    # Compiled on first need (about 1 ms each): most texts never reach it (see strip_controls).
+    first_private = "\ue002" if keep_markers else OPEN
+    return re.compile(f"[{_UNSAFE}{first_private}-{_PRIVATE}]")
 
 
 class RenderError(TutorError):
@@ -357,7 +362,14 @@ def _items(block: str) -> list[tuple[str | None, str]]:
 def strip_controls(text: str, keep_markers: bool = False) -> str:
     """Remove characters that could move the cursor, recolour or reorder a terminal."""
     text = text.replace("\t", "    ").replace("\r\n", "\n")
-    return (_CONTROL_KEEP_MARKERS if keep_markers else _CONTROL).sub("", text)
+    # Everything removed is unprintable, and most texts hold nothing unprintable but line
+    # breaks and, when kept, our markers: those are checked without the pattern.
+    visible = text.replace("\n", "")
+    if keep_markers:
+        visible = visible.replace(OPEN, "").replace(CLOSE, "")
+    if visible.isprintable():
+        return text
+    return _controls(keep_markers).sub("", text)
 
 
 def to_html(marked: str) -> str:

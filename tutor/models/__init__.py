@@ -81,7 +81,7 @@ def _number(where: str, arg: Arg, value: Any) -> float:
 
 
 def plain(value: Any) -> Any:
-    """NumPy arrays and scalars, dataclasses and mappings as plain Python values."""
+    """NumPy arrays and scalars, records (dataclasses, NamedTuples) and mappings as plain values."""
     if isinstance(value, np.ndarray):
         return tuple(value.tolist()) if value.ndim == 1 else _tuples(value.tolist())
     if value is None or isinstance(value, float | int | str):
@@ -90,6 +90,8 @@ def plain(value: Any) -> Any:
         return value.item()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple record
+        return {name: plain(v) for name, v in zip(value._fields, value, strict=True)}
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):

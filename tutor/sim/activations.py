@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,8 +47,7 @@ RELU_FAMILY: frozenset[str] = frozenset({"relu", "leaky_relu", "elu", "gelu", "s
 """Activations paired with He initialization; the others are paired with Xavier."""
 
 
-@dataclass(frozen=True, slots=True)
-class Activation:
+class Activation(NamedTuple):
     """An activation ``f`` with its derivative ``f'``, both taking the pre-activation ``z``.
 
     ``value`` and ``derivative`` map an array of any shape to an array of the same shape and

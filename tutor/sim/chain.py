@@ -14,7 +14,7 @@ leading axes for many variants at once: ``weights`` of shape (10000, 8) are 10,0
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -24,8 +24,7 @@ from tutor.sim._arrays import FloatArray, as_float, quiet
 from tutor.sim.activations import Activation, get_activation
 
 
-@dataclass(frozen=True, slots=True)
-class ChainGrad:
+class ChainGrad(NamedTuple):
     """The backward pass of a scalar chain; every array has shape (..., N) except ``grad``.
 
     ``fprime[..., l] = f'(z_l)``; ``factors[..., l] = w_l * f'(z_l)``;
@@ -41,8 +40,7 @@ class ChainGrad:
     grad: FloatArray
 
 
-@dataclass(frozen=True, slots=True)
-class ChainForward:
+class ChainForward(NamedTuple):
     """The forward pass of a scalar chain: ``z[..., l] = z_l`` and ``h[..., l] = h_l``."""
 
     z: FloatArray
