@@ -111,3 +111,25 @@ def test_errors(kwargs: dict[str, object], message: str) -> None:
     args: dict[str, object] = {"name": "he-normal", "fan_in": 3, "fan_out": 3, **kwargs}
     with pytest.raises(SimulationError, match=message):
         init_weights(rng=np.random.default_rng(0), **args)  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(INIT_NAMES),
+    depth=st.integers(1, 4),
+    fans=st.tuples(st.integers(1, 6), st.integers(1, 6)),
+    variants=st.sampled_from([(), (2,), (2, 3)]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_many_layers_in_one_draw_are_the_layers_drawn_one_by_one(
+    name: str, depth: int, fans: tuple[int, int], variants: tuple[int, ...], seed: int
+) -> None:
+    # build_network draws every layer at once, as a leading axis of variants.
+    options = {"std": 0.3} if name in ("normal", "uniform") else {}
+    first, second = np.random.default_rng(seed), np.random.default_rng(seed)
+    together = init_weights(name, *fans, first, variants=(depth, *variants), **options)
+    one_by_one = [
+        init_weights(name, *fans, second, variants=variants, **options) for _ in range(depth)
+    ]
+    np.testing.assert_array_equal(together, np.stack(one_by_one))
+    assert first.random() == second.random()  # and the stream is left at the same place

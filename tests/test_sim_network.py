@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import Any
 
@@ -14,7 +15,9 @@ from tutor.errors import SimulationError
 from tutor.sim import (
     ACTIVATION_NAMES,
     batchnorm_forward,
+    build_network,
     dense_backward,
+    layer_stats,
     loss_forward,
     mlp_backward,
     mlp_forward,
@@ -22,6 +25,7 @@ from tutor.sim import (
     numerical_gradient,
     relative_error,
 )
+from tutor.sim.stats import _block_of
 
 KINKED = {"relu", "leaky_relu", "elu"}
 TOL = 1e-6
@@ -245,3 +249,32 @@ def test_dense_backward_is_one_linear_layer() -> None:
     np.testing.assert_allclose(dw, result.grads.weights[0], rtol=1e-14)
     np.testing.assert_allclose(db, result.grads.biases[0], rtol=1e-14)
     np.testing.assert_allclose(dx, result.grads.x, rtol=1e-14)
+
+
+@pytest.mark.parametrize("variants", [(), (3,)])
+def test_layer_stats_read_layers_in_one_block_as_they_would_read_them_apart(
+    variants: tuple[int, ...],
+) -> None:
+    # The engine allocates same-shape layers as slices of one block, and the statistics use
+    # the block without copying; copied layers (no block) must give the same numbers.
+    net = build_network(6, 5, "xavier-normal", seed=4, batch=7, variants=variants)
+    result = network_gradients(net.x, net.weights, net.biases, "tanh")
+
+    def apart(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        return tuple(np.array(a) for a in arrays)
+
+    cache, grads = result.cache, result.grads
+    copied = dataclasses.replace(
+        result,
+        cache=dataclasses.replace(
+            cache, weights=apart(cache.weights), preacts=apart(cache.preacts),
+            hidden=apart(cache.hidden),
+        ),
+        grads=dataclasses.replace(grads, weights=apart(grads.weights), hidden=apart(grads.hidden)),
+    )  # fmt: skip
+    assert _block_of(cache.hidden) is not None and _block_of(copied.cache.hidden) is None
+    together, separately = layer_stats(result), layer_stats(copied)
+    for field in dataclasses.fields(together):
+        np.testing.assert_array_equal(
+            getattr(together, field.name), getattr(separately, field.name)
+        )

@@ -19,7 +19,7 @@ import hashlib
 import multiprocessing
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,18 +151,28 @@ def _stream(seed: int, version: int) -> np.random.Generator:
 
 @dataclass(frozen=True)
 class Worksheet:
-    """The finished pages: the worksheet, and the key page with ``--key separate``."""
+    """The finished pages, as the UTF-8 bytes written: the worksheet, and the key page with
+    ``--key separate``. (A big worksheet is tens of megabytes: it stays in bytes from the
+    worker processes to the file, never decoded and encoded again on the way.)"""
 
-    sheet: str
-    key: str | None
+    sheet_bytes: bytes
+    key_bytes: bytes | None
+
+    @property
+    def sheet(self) -> str:
+        return self.sheet_bytes.decode("utf-8")
+
+    @property
+    def key(self) -> str | None:
+        return None if self.key_bytes is None else self.key_bytes.decode("utf-8")
 
 
 @dataclass(frozen=True)
 class _Fragments:
-    """One version rendered: its questions, and its key (empty when there is none)."""
+    """One version rendered, in UTF-8: its questions, and its key (empty when there is none)."""
 
-    sheet: str
-    key: str
+    sheet: bytes
+    key: bytes
     error: str = ""
 
 
@@ -174,12 +184,11 @@ def build_worksheet(
     Versions are independent, so big worksheets are rendered in worker processes (``jobs``,
     default one per CPU); the result is the same bytes either way.
     """
-    _check_texts(pool, options)
-    fragments = _render_all(pool, options, jobs)
-    sheets = "".join(f.sheet for f in fragments)
-    keys = "".join(f.key for f in fragments)
+    fragments = _render_all(pool, options, jobs, meanwhile=lambda: _check_texts(pool, options))
+    sheets = [f.sheet for f in fragments]
+    keys = [f.key for f in fragments]
     if options.key == "end":
-        return Worksheet(_page(options.title, sheets + keys, options.self_check), None)
+        return Worksheet(_page(options.title, [*sheets, *keys], options.self_check), None)
     if options.key == "separate":
         key_page = _page(f"{options.title}: answer key", keys, self_check=False)
         return Worksheet(_page(options.title, sheets, options.self_check), key_page)
@@ -198,11 +207,17 @@ def _check_texts(pool: Sequence[Question], options: WorksheetOptions) -> None:
 
 
 def _render_all(
-    pool: Sequence[Question], options: WorksheetOptions, jobs: int | None
+    pool: Sequence[Question],
+    options: WorksheetOptions,
+    jobs: int | None,
+    meanwhile: Callable[[], None],
 ) -> list[_Fragments]:
+    """Every version, in order; ``meanwhile`` (a check that may raise) runs first, or, with
+    worker processes, while they work (this process would only wait for them)."""
     numbers = options.numbers
     workers = min(jobs or os.cpu_count() or 1, len(numbers))
     if workers <= 1 or len(numbers) * options.count < PARALLEL_FROM:
+        meanwhile()
         fragments = [_render_version(pool, options, k) for k in numbers]
     else:
         context = multiprocessing.get_context("fork")
@@ -210,7 +225,13 @@ def _render_all(
             workers, mp_context=context, initializer=_start_worker, initargs=(pool, options)
         ) as executor:
             chunk = max(1, len(numbers) // (workers * 16))  # small: the workers finish together
-            fragments = list(executor.map(_render_in_worker, numbers, chunksize=chunk))
+            rendered = executor.map(_render_in_worker, numbers, chunksize=chunk)
+            try:
+                meanwhile()
+            except BaseException:
+                executor.shutdown(cancel_futures=True)
+                raise
+            fragments = list(rendered)
     for fragment in fragments:
         if fragment.error:
             raise TutorError(fragment.error)
@@ -233,7 +254,7 @@ def _render_in_worker(number: int) -> _Fragments:
     try:
         return _render_version(*_worker_job, number)
     except TutorError as exc:  # sent back as text: exceptions with keyword fields do not pickle
-        return _Fragments("", "", str(exc))
+        return _Fragments(b"", b"", str(exc))
 
 
 def _render_version(pool: Sequence[Question], options: WorksheetOptions, number: int) -> _Fragments:
@@ -253,7 +274,7 @@ def _render_version(pool: Sequence[Question], options: WorksheetOptions, number:
     if options.key != "none":
         new_page = not first or options.key == "end"
         key = str(macros.key(sheet, new_page))  # type: ignore[attr-defined]
-    return _Fragments(text, key)
+    return _Fragments(text.encode("utf-8"), key.encode("utf-8"))
 
 
 @functools.cache
@@ -292,15 +313,22 @@ def content_security_policy(self_check: bool) -> str:
     return "; ".join(rules)
 
 
-def _page(title: str, body: str, self_check: bool) -> str:
+# Stands for the body while the page around it is rendered (no text can hold it: our
+# templates do not, and bank text never keeps private-use characters).
+_BODY = "\ue000body\ue000"
+
+
+def _page(title: str, body: Sequence[bytes], self_check: bool) -> bytes:
+    """The page around ``body`` (UTF-8 fragments, joined as they are)."""
     page = _environment().get_template("worksheet.html.j2")
-    return page.render(
+    head, tail = page.render(
         title=title,
         csp=Markup(content_security_policy(self_check)),  # ours: letters, quotes, hashes
         css=Markup(stylesheet()),
-        body=Markup(body),
+        body=Markup(_BODY),
         script=Markup(script()) if self_check else None,
-    )
+    ).split(_BODY)
+    return b"".join([head.encode("utf-8"), *body, tail.encode("utf-8")])
 
 
 # ---------------------------------------------------------------------------------- files
@@ -319,15 +347,16 @@ def write_worksheet(
         raise WorksheetError(f"{path} is a folder; give a file name such as {path / 'sheet.html'}")
     worksheet = build_worksheet(pool, options, jobs)
     written = []
-    if worksheet.key is not None:
-        write_atomic(key_path(path), worksheet.key)
+    if worksheet.key_bytes is not None:
+        write_atomic(key_path(path), worksheet.key_bytes)
         written.append(key_path(path))
-    write_atomic(path, worksheet.sheet)
+    write_atomic(path, worksheet.sheet_bytes)
     return [path, *written]
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so that ``path`` holds the old file or the whole new one, never a part.
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (bytes, or text in UTF-8) so that ``path`` holds the old file or the whole
+    new one, never a part.
 
     The bytes go to a temporary file in the same folder, are flushed to disk, and the file is
     renamed over ``path`` (a rename within one file system is atomic).
@@ -335,7 +364,7 @@ def write_atomic(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with temporary.open("wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         temporary.replace(path)

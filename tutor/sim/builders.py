@@ -72,12 +72,13 @@ def build_network(
     """
     _check_size(depth, width, batch, variants)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    ws = tuple(
-        init_weights(init, width, width, rng, std=std, gain=gain, value=value, variants=variants)
-        for _ in range(depth)
-    )
+    # All layers in one draw: the numbers layer-by-layer draws would give, in one block that
+    # the statistics then read without copying.
+    layers = (depth, *variants)
+    ws = tuple(init_weights(init, width, width, rng, std=std, gain=gain, value=value,
+                            variants=layers))  # fmt: skip
     x = rng.standard_normal((*variants, batch, width))
-    biases = tuple(np.zeros((*variants, width)) for _ in range(depth))
+    biases = tuple(np.zeros((*layers, width)))
     return NetworkArrays(ws, biases, x)
 
 

@@ -117,7 +117,9 @@ def init_weights(
         bound = uniform_limit(name, fan_in, fan_out, gain=gain, std=std)
         return rng.uniform(-bound, bound, size=shape)
     scale = init_std(name, fan_in, fan_out, gain=gain, std=std)
-    return rng.normal(0.0, 1.0, size=shape) * scale
+    weights = rng.standard_normal(shape)  # the numbers normal(0, 1) gives, drawn faster
+    weights *= scale
+    return weights
 
 
 def _orthogonal(shape: tuple[int, ...], rng: np.random.Generator) -> FloatArray:

@@ -59,7 +59,8 @@ class MLPGrads:
     ``weights[l] = dL/dW_{l+1}`` and ``biases[l] = dL/db_{l+1}`` (empty if the network had no
     biases), ``hidden[l] = dL/dh_{l+1}``, ``preacts[l] = dL/da_{l+1}``, ``gammas``/``betas``
     the batch-norm scale and shift gradients (empty without batch norm), ``x = dL/dh_0``.
-    Each has the shape of the array it differentiates.
+    Each has the shape of the array it differentiates. ``derivatives[l] = f'(a_{l+1})``, the
+    activation's derivative the backward pass multiplied by.
     """
 
     x: FloatArray
@@ -69,6 +70,7 @@ class MLPGrads:
     preacts: tuple[FloatArray, ...]
     gammas: tuple[FloatArray, ...]
     betas: tuple[FloatArray, ...]
+    derivatives: tuple[FloatArray, ...]
 
 
 @dataclass(frozen=True)
@@ -144,11 +146,10 @@ def mlp_backward(dout: ArrayLike, cache: MLPCache) -> MLPGrads:
     dg: list[FloatArray] = []
     dbeta: list[FloatArray] = []
     with quiet():
+        fprime = [cache.activations[i].derivative(cache.preacts[i]) for i in range(n)]
         dhid[-1][...] = dout
         for i in reversed(range(n)):
-            dz = np.multiply(
-                dhid[i], cache.activations[i].derivative(cache.preacts[i]), out=dpre[i]
-            )
+            dz = np.multiply(dhid[i], fprime[i], out=dpre[i])
             if cache.bn:
                 dz, g, beta = batchnorm_backward(dz, cache.bn[i])
                 dg.insert(0, g)
@@ -168,6 +169,7 @@ def mlp_backward(dout: ArrayLike, cache: MLPCache) -> MLPGrads:
         preacts=tuple(dpre),
         gammas=tuple(unbroadcast(g, p.shape) for g, p in zip(dg, cache.gammas, strict=False)),
         betas=tuple(unbroadcast(g, p.shape) for g, p in zip(dbeta, cache.gammas, strict=False)),
+        derivatives=tuple(fprime),
     )
 
 

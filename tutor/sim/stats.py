@@ -55,7 +55,7 @@ def layer_stats(result: NetworkResult) -> LayerStats:
     cache, grads = result.cache, result.grads
     weight_norm = _per_layer(_norm, cache.weights)
     fan_in = np.array([w.shape[-2] for w in cache.weights], dtype=np.int64)
-    fprime = [act.derivative(a) for act, a in zip(cache.activations, cache.preacts, strict=True)]
+    fprime = grads.derivatives
     msd = _per_layer(_mean, [_sq(d) for d in fprime])
     grad_norm = _per_layer(_norm, grads.weights)
     with quiet():
@@ -83,10 +83,28 @@ def _per_layer(reduce: Callable[[Any], F64], arrays: Sequence[NDArray[Any]]) -> 
 
     Layers of one shape and dtype go through ``reduce`` in one call, as a (..., D, rows, cols)
     stack: a deep network has many layers, and a NumPy call per layer per statistic adds up.
+    Layers that are already consecutive slices of one block (the engine allocates them so)
+    are used where they are, not copied.
     """
+    block = _block_of(arrays)
+    if block is not None:
+        return reduce(np.moveaxis(block, 0, -3))
     if len({(a.shape, a.dtype) for a in arrays}) == 1:
         return reduce(np.stack(arrays, axis=-3))
     return np.stack([reduce(a) for a in arrays], axis=-1)
+
+
+def _block_of(arrays: Sequence[NDArray[Any]]) -> NDArray[Any] | None:
+    """The (D, ...) array whose slices ``block[0]`` ... ``block[D-1]`` are ``arrays``, if any."""
+    block = arrays[0].base
+    if not isinstance(block, np.ndarray) or block.shape != (len(arrays), *arrays[0].shape):
+        return None
+    start, step = block.ctypes.data, block.strides[0]
+    for i, array in enumerate(arrays):
+        same = array.base is block and array.ctypes.data == start + i * step
+        if not same or array.strides != block.strides[1:] or array.dtype != block.dtype:
+            return None
+    return block
 
 
 def _norm(x: FloatArray) -> F64:
