@@ -1,4 +1,5 @@
-"""The model registry: every model by name, its module imported only when it is asked for."""
+"""The model registry (every model by name, its module imported only when asked for) and the
+checks of the arguments a bank gives a model."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ import pkgutil
 import subprocess
 import sys
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 import tutor.models
-from tutor.models import _MODULES, MODELS
+from tutor.errors import SimulationError
+from tutor.models import _MODULES, MODELS, Arg, _number, check_arg
 
 
 def test_the_registry_names_what_each_module_defines() -> None:
@@ -39,3 +45,22 @@ def test_asking_for_one_model_imports_only_its_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "['tutor.models.basic']"
+
+
+_VALUES = st.one_of(st.floats(), st.integers(-5, 5), st.booleans(), st.text(max_size=2), st.none())
+
+
+@given(values=st.lists(_VALUES, max_size=6), low=st.floats(-3, 0), high=st.floats(0, 3))
+def test_a_list_argument_is_checked_as_each_number_would_be(
+    values: list[object], low: float, high: float
+) -> None:
+    arg = Arg("numbers", low=low, high=high)
+    where = "model 'chain', argument 'z'"
+    try:
+        expected: object = tuple(_number(where, arg, v) for v in values)
+    except SimulationError as exc:
+        with pytest.raises(SimulationError) as caught:
+            check_arg("chain", "z", arg, values)
+        assert str(caught.value) == str(exc)
+    else:
+        assert check_arg("chain", "z", arg, values) == expected

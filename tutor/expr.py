@@ -399,6 +399,8 @@ def _check_arity(name: str, count: int, spec: _Spec, pos: int) -> None:
 # ---------------------------------------------------------------------------------------------
 # Public API.
 
+_PLAIN_RESULTS = frozenset({float, int, bool, str, tuple})
+
 
 @dataclass(frozen=True)
 class Expression:
@@ -422,8 +424,8 @@ class Expression:
             raise ExpressionError("expression nested too deeply") from None
         except (ArithmeticError, ValueError, TypeError):  # a safety net: none are expected
             raise ExpressionError(_INTERNAL) from None
-        if type(result) is float:
-            return result
+        if type(result) in _PLAIN_RESULTS:  # the usual results, without the slower check below
+            return cast(Value, result)
         if isinstance(result, Mapping):
             raise ExpressionError("the result is a record: pick one of its fields with '.'")
         return cast(Value, result)

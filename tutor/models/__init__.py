@@ -63,13 +63,18 @@ def check_arg(model: str, name: str, arg: Arg, value: Any) -> Any:
             raise SimulationError(f"{where}: expected true or false, got {value!r}")
         return value
     if arg.kind == "numbers" and isinstance(value, tuple | list):
-        return tuple(_number(where, arg, v) for v in value)
+        if set(map(type, value)) <= _PLAIN_NUMBERS and all(arg.low <= v <= arg.high for v in value):
+            return tuple(map(float, value))  # the usual list, checked in one pass
+        return tuple(_number(where, arg, v) for v in value)  # names the first bad value
     number = _number(where, arg, value)
     if arg.kind == "int":
         if number != int(number):
             raise SimulationError(f"{where}: expected a whole number, got {value!r}")
         return int(number)
     return number
+
+
+_PLAIN_NUMBERS = frozenset({int, float})  # not bool, which is a subclass of int
 
 
 def _number(where: str, arg: Arg, value: Any) -> float:
