@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import tutor.models
 from tutor.errors import SimulationError
-from tutor.models import _MODULES, MODELS, Arg, _number, check_arg
+from tutor.models import _MODULES, MODELS, Arg, Results, _number, check_arg, plain, run_model
 
 
 def test_the_registry_names_what_each_module_defines() -> None:
@@ -64,3 +64,15 @@ def test_a_list_argument_is_checked_as_each_number_would_be(
         assert str(caught.value) == str(exc)
     else:
         assert check_arg("chain", "z", arg, values) == expected
+
+
+def test_results_are_made_plain_when_read_and_equal_the_plain_dict() -> None:
+    args = {"depth": 3, "activation": "sigmoid", "weight": 2.0, "z": 0.0, "x": None, "bias": 0.0}
+    results = run_model("chain", {**args, "weight": (2.0, 2.0, 2.0), "z": (0.0, 0.0, 0.0)})
+    assert isinstance(results, Results)
+    assert results["factors"] == (0.5, 0.5, 0.5) and type(results["grad"]) is float
+    assert results["factors"] is results["factors"]  # converted once
+    assert set(results) == set(MODELS["chain"].outputs) - {"h"}
+    everything = plain(results)
+    assert type(everything) is dict and everything == results
+    assert everything["to_input"] == (0.125, 0.25, 0.5)

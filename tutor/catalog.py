@@ -7,8 +7,8 @@ checkout, in the top-level ``questions/`` folder.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tutor.bankcache import load_banks_cached
 from tutor.bankspec import Bank, Question
@@ -49,8 +49,7 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-@dataclass(frozen=True)
-class Catalog:
+class Catalog(NamedTuple):
     """All loaded banks and their questions, by id."""
 
     banks: tuple[Bank, ...]

@@ -2,7 +2,7 @@
 
 Each model is a thin adapter over :mod:`tutor.sim`, the answer key. Arguments are checked
 here (types and sizes, since banks are untrusted), results come back as plain Python floats,
-tuples and dicts so that formulas and Jinja texts can use them directly.
+tuples and mappings so that formulas and Jinja texts can use them directly.
 
 The models themselves live in the modules of this package, one module per topic, each with a
 ``MODELS`` tuple. A module is imported the first time one of its models is asked for, so a
@@ -48,7 +48,7 @@ class Model(NamedTuple):
     summary: str
     args: Mapping[str, Arg]
     outputs: tuple[str, ...]
-    run: Callable[[Mapping[str, Any]], dict[str, Any]]
+    run: Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 
 def check_arg(model: str, name: str, arg: Arg, value: Any) -> Any:
@@ -102,6 +102,37 @@ def plain(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return tuple(plain(v) for v in value)
     return value
+
+
+class Results(Mapping[str, Any]):
+    """A model's results, each made plain (see :func:`plain`) the first time it is read.
+
+    A question reads one or two of a model's results, and a chain of 400 layers has seven
+    per-layer results of 400 numbers each: converting only what is read saves most of the
+    time it takes to draw such a variant.
+    """
+
+    __slots__ = ("_plain", "_raw")
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self._raw = raw
+        self._plain: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._plain[key]
+        except KeyError:
+            value = self._plain[key] = plain(self._raw[key])
+            return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        return f"Results({dict(self)!r})"
 
 
 @functools.cache
@@ -178,7 +209,7 @@ def _models_of(module: str) -> dict[str, Model]:
 MODELS: Mapping[str, Model] = _Registry()
 
 
-def run_model(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
+def run_model(name: str, args: Mapping[str, Any]) -> Mapping[str, Any]:
     """Run a registered model on already-checked arguments."""
     try:
         return MODELS[name].run(args)

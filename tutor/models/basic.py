@@ -14,6 +14,7 @@ from tutor.models import (
     REQUIRED,
     Arg,
     Model,
+    Results,
     per_layer,
     plain,
     seeded_network,
@@ -26,7 +27,7 @@ def _run_activation(a: Mapping[str, Any]) -> dict[str, Any]:
     return {"value": plain(act.value(z)), "derivative": plain(act.derivative(z))}
 
 
-def _run_chain(a: Mapping[str, Any]) -> dict[str, Any]:
+def _run_chain(a: Mapping[str, Any]) -> Results:
     depth = a["depth"]
     weights = per_layer(a["weight"], depth, "weight")
     if a["x"] is not None:
@@ -37,11 +38,10 @@ def _run_chain(a: Mapping[str, Any]) -> dict[str, Any]:
     else:
         preacts, outputs = per_layer(a["z"], depth, "z"), None
     grad = sim.chain_backward(weights, preacts, a["activation"])
-    result: dict[str, Any] = plain(grad)
-    result.update(z=plain(preacts), weight=plain(weights), depth=depth)
+    result = {**grad._asdict(), "z": preacts, "weight": weights, "depth": depth}
     if outputs is not None:
-        result["h"] = plain(outputs)
-    return result
+        result["h"] = outputs
+    return Results(result)
 
 
 def _run_network(a: Mapping[str, Any]) -> dict[str, Any]:
