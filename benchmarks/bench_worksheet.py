@@ -83,11 +83,12 @@ def _cpu_seconds() -> float:
 
 def _breakdown(pool: Sequence[Any], sample: int) -> list[Row]:
     """Per-question CPU time in one process over ``sample`` versions: drawing the variants, then
-    rendering them with warm caches (the variants are drawn once and reused, and the pages are
-    rendered twice, timing the second time, as a long worksheet mostly runs warm)."""
-    from tutor import sheetdata
+    rendering them with warm caches (the variants are drawn once and reused, and the versions
+    are rendered twice, timing the second time, as a long worksheet mostly runs warm); and the
+    check of the texts of the questions used, which the command runs once, beside the workers."""
+    from tutor import sheetdata, worksheet
     from tutor.variant import make_variant
-    from tutor.worksheet import WorksheetOptions, build_worksheet, plan_version
+    from tutor.worksheet import WorksheetOptions, plan_version
 
     options = WorksheetOptions(versions=sample, count=COUNT, seed=2)
     drawn: dict[tuple[str, int], Any] = {}
@@ -99,12 +100,17 @@ def _breakdown(pool: Sequence[Any], sample: int) -> list[Row]:
             spent.append(time.process_time() - start)
     sheetdata.make_variant = lambda question, seed: drawn[question.id, seed]  # type: ignore[assignment]
     try:
-        build_worksheet(pool, options, jobs=1)
+        for version in options.numbers:
+            worksheet._render_version(pool, options, version)
         start = time.process_time()
-        build_worksheet(pool, options, jobs=1)
+        for version in options.numbers:
+            worksheet._render_version(pool, options, version)
         rendering = time.process_time() - start
     finally:
         sheetdata.make_variant = make_variant
+    start = time.process_time()
+    worksheet._check_texts(pool, WorksheetOptions(versions=100, count=COUNT, seed=2))
+    checking = time.process_time() - start
     draw_ms = 1000 * statistics.mean(spent)
     render_ms = 1000 * rendering / len(spent)
     best = (draw_ms + render_ms) * 100 * COUNT / 1000 / (os.cpu_count() or 1)
@@ -113,6 +119,8 @@ def _breakdown(pool: Sequence[Any], sample: int) -> list[Row]:
          f"{draw_ms:.1f} ms (median {1000 * statistics.median(spent):.1f} ms, max {1000 * max(spent):.0f} ms)", ""),
         ("  per question, one process: texts, math, tables, charts and page (warm)",
          f"{render_ms:.1f} ms", ""),
+        ("  once: checking every text of the questions used (beside the workers)",
+         f"{1000 * checking:.0f} ms", ""),
         ("  => 100 x 20 spread over all CPUs, at best", f"{best:.1f} s", f"< {TARGET_S:g} s"),
     ]  # fmt: skip
 
