@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tutor.catalog import data_dir
 from tutor.cli import main
 
 runner = CliRunner()
@@ -222,3 +224,40 @@ def test_a_closed_stdout_is_not_a_traceback(tmp_path: Path) -> None:
         shell, shell=True, capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False
     )
     assert "Traceback" not in result.stderr
+
+
+# The installed command pauses cycle collection for start-up (tutor.__main__.run); every
+# command must resume it before its real work, and leave collection alone where it was on.
+RESUMING = [
+    ["list"],
+    ["explain", "sigmoid-derivative", "--seed", "1"],
+    ["check", "--seeds", "1", "--jobs", "1", str(data_dir("questions") / "activations.yaml")],
+    ["simulate", "--depth", "3", "--width", "4", "--activation", "tanh", "--init", "he-normal"],
+    ["stats", "--export", "{tmp}/exported.json"],
+    ["import", "{tmp}/progress.json"],
+]
+
+
+@pytest.mark.parametrize("args", RESUMING, ids=lambda args: args[0])
+def test_every_command_resumes_the_cycle_collection_start_up_paused(
+    args: list[str], tmp_path: Path
+) -> None:
+    args = [arg.format(tmp=tmp_path) for arg in args]
+    env = {"TUTOR_DB": str(tmp_path / "progress.sqlite3")}
+    answered = ["quiz", "--question", "sigmoid-derivative", "--seed", "1"]
+    assert runner.invoke(main, answered, input="0.25\n", env=env).exit_code == 0
+    export = ["stats", "--export", str(tmp_path / "progress.json")]
+    assert runner.invoke(main, export, env=env).exit_code == 0
+    gc.disable()
+    try:
+        result = runner.invoke(main, args, env=env)
+        resumed, froze = gc.isenabled(), gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    assert result.exit_code == 0, result.output
+    assert resumed and froze
+
+    result = runner.invoke(main, args, env=env)  # collection was on: left alone, nothing frozen
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled() and gc.get_freeze_count() == 0

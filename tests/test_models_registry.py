@@ -70,6 +70,7 @@ def test_results_are_made_plain_when_read_and_equal_the_plain_dict() -> None:
     args = {"depth": 3, "activation": "sigmoid", "weight": 2.0, "z": 0.0, "x": None, "bias": 0.0}
     results = run_model("chain", {**args, "weight": (2.0, 2.0, 2.0), "z": (0.0, 0.0, 0.0)})
     assert isinstance(results, Results)
+    assert "factors" in results and not results._plain  # nothing converted before it is read
     assert results["factors"] == (0.5, 0.5, 0.5) and type(results["grad"]) is float
     assert results["factors"] is results["factors"]  # converted once
     assert set(results) == set(MODELS["chain"].outputs) - {"h"}

@@ -27,6 +27,7 @@ from tutor.selfcheck import grading_data, script
 from tutor.sheetdata import question_sheet
 from tutor.variant import make_variant
 from tutor.worksheet import (
+    _BODY,
     WorksheetError,
     WorksheetOptions,
     build_options,
@@ -528,6 +529,14 @@ def test_the_title_is_escaped(kinds: tuple[Question, ...]) -> None:
     assert "<b>Quiz</b>" not in text
 
 
+def test_a_title_holding_the_body_placeholder_is_only_a_title(kinds: tuple[Question, ...]) -> None:
+    text = sheet(kinds, count=1, title=f"odd {_BODY} title")
+    head, body = text.split("</head>")
+    assert f"<title>odd {_BODY} title</title>" in head
+    headers = body.count('<header class="sheet-head">')  # the version's, and its key's
+    assert headers >= 1 and body.count(_BODY) == headers and body.rstrip().endswith("</html>")
+
+
 # ---------------------------------------------------------------------------------- self-check
 
 
@@ -577,6 +586,18 @@ def test_a_broken_bank_in_a_worker_is_reported(tmp_path: Path) -> None:
     broken = KINDS_BANK.replace("{{ n }} factors.", "{{ missing_name }} factors.")
     questions = bank_questions(broken, tmp_path, "broken")
     with pytest.raises(TutorError, match="missing_name"):
+        build_worksheet(questions, WorksheetOptions(versions=4, count=20), jobs=2)
+
+
+def test_a_question_that_fails_only_when_drawn_is_reported_from_the_worker(
+    tmp_path: Path,
+) -> None:
+    # Its texts pass the check the parent runs; drawing it fails in the worker processes.
+    values = '    values:\n      layers: "range(1, n + 1)"\n'
+    broken = KINDS_BANK.replace(values, '    require:\n      - "n > 100"\n' + values, 1)
+    assert broken != KINDS_BANK
+    questions = bank_questions(broken, tmp_path, "broken")
+    with pytest.raises(TutorError, match="no valid variant in 100 draws"):
         build_worksheet(questions, WorksheetOptions(versions=4, count=20), jobs=2)
 
 

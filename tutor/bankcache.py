@@ -23,8 +23,9 @@ from tutor import __version__
 from tutor.bankspec import Bank
 from tutor.errors import BankError
 
-# Every upgrade and every edit of a bank adds entries; the oldest beyond this many are removed.
-MAX_ENTRIES = 256
+# Every upgrade and every edit of a bank adds an entry (about 0.45 MB with the bundled banks);
+# the oldest beyond this many are removed.
+MAX_ENTRIES = 32
 
 # The modules whose code decides what a loaded bank looks like.
 _READERS = ("bank.py", "bankspec.py", "strictyaml.py", "fields.py", "concepts.py", "answers.py")

@@ -28,16 +28,10 @@ class TutorGroup(click.Group):
     """A command group that reports library errors without a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        # Start-up (NumPy, the banks) makes tens of thousands of objects that last until exit
-        # and no garbage, so the cycle collector would only walk them over and over (about a
-        # tenth of the time to the first question). It is paused until the banks are loaded.
-        gc.disable()
         try:
             return super().invoke(ctx)
         except TutorError as exc:
             raise click.ClickException(str(exc)) from None
-        finally:
-            gc.enable()
 
 
 def bank_options(command: F) -> F:
@@ -79,14 +73,25 @@ def seed_option(required: bool = False) -> Callable[[F], F]:
     )
 
 
+def start_up_over() -> None:
+    """Resume cycle collection, which ``tutor.__main__.run`` pauses during start-up.
+
+    Start-up (NumPy, the banks) makes tens of thousands of objects that last until exit and
+    no garbage, so the collector would only walk them over and over: about a tenth of the
+    time to the first question. They are frozen out of later collections, and out of worker
+    processes forked from this one. Where collection was never paused (tests, other
+    callers of ``main``) nothing changes.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def load(banks: tuple[Path, ...], only_banks: bool) -> Catalog:
     from tutor.catalog import load_catalog
 
     catalog = load_catalog(banks, replace=only_banks)
-    # Start-up is over (see TutorGroup.invoke): what it made stays, so later collections,
-    # and worker processes forked from this one, leave it alone.
-    gc.freeze()
-    gc.enable()
+    start_up_over()
     return catalog
 
 
@@ -260,6 +265,7 @@ def stats(
     from tutor import stats_view
 
     if export_to is not None:
+        start_up_over()
         count = stats_view.export_to(db, export_to)
         click.echo(f"Exported {count} attempts to {export_to}.")
         return
@@ -290,6 +296,7 @@ def import_progress(file: Path, db: Path | None) -> None:
     """
     from tutor.stats_view import import_from
 
+    start_up_over()
     added, total, path = import_from(db, file)
     known = f" ({total - added} were already there)" if total > added else ""
     click.echo(f"Imported {added} of {total} attempts from {file} into {path}{known}.")
@@ -419,6 +426,7 @@ def check(paths: tuple[Path, ...], seeds: int, jobs: int | None) -> None:
     _one_blas_thread()
     from tutor.check import check_paths, report_lines
 
+    start_up_over()
     problems, stats = check_paths(list(paths), seeds, jobs)
     for line in report_lines(problems, stats):
         click.echo(line)
@@ -586,6 +594,7 @@ def simulate(as_json: bool, compare: str | None, **options: Any) -> None:
         run_text,
     )
 
+    start_up_over()
     opts = SimulateOptions(**options)
     if compare:
         key, runs = run_comparison(opts, compare)

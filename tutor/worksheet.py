@@ -313,21 +313,21 @@ def content_security_policy(self_check: bool) -> str:
     return "; ".join(rules)
 
 
-# Stands for the body while the page around it is rendered (no text can hold it: our
-# templates do not, and bank text never keeps private-use characters).
+# Stands for the body while the page around it is rendered. Only the title, which comes
+# before the body, could hold it too: the page is cut at its last occurrence.
 _BODY = "\ue000body\ue000"
 
 
 def _page(title: str, body: Sequence[bytes], self_check: bool) -> bytes:
     """The page around ``body`` (UTF-8 fragments, joined as they are)."""
     page = _environment().get_template("worksheet.html.j2")
-    head, tail = page.render(
+    head, _, tail = page.render(
         title=title,
         csp=Markup(content_security_policy(self_check)),  # ours: letters, quotes, hashes
         css=Markup(stylesheet()),
         body=Markup(_BODY),
         script=Markup(script()) if self_check else None,
-    ).split(_BODY)
+    ).rpartition(_BODY)
     return b"".join([head.encode("utf-8"), *body, tail.encode("utf-8")])
 
 

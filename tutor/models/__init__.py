@@ -125,6 +125,9 @@ class Results(Mapping[str, Any]):
             value = self._plain[key] = plain(self._raw[key])
             return value
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw  # without converting the value
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)
 
