@@ -9,22 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from model_helpers import run
 
 from tutor import sim
 from tutor.errors import SimulationError
-from tutor.models import MODELS, check_arg
 from tutor.models.diagnosis import _residual_biases
-
-
-def run(name: str, **given_args: Any) -> dict[str, Any]:
-    """Run a model the way a bank does: every argument checked, defaults filled in."""
-    model = MODELS[name]
-    args = {}
-    for key, arg in model.args.items():
-        value = given_args.get(key, arg.default)
-        args[key] = None if value is None else check_arg(name, key, arg, value)
-    return model.run(args)
-
 
 NETS = [
     {"activation": "sigmoid", "init": "xavier-normal"},

@@ -9,20 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from model_helpers import run
 
 from tutor.errors import SimulationError
-from tutor.models import MODELS, REQUIRED, check_arg, run_model
-
-
-def run(name: str, **given_args: Any) -> dict[str, Any]:
-    """Run a model as a bank would: defaults filled in, every argument checked."""
-    model = MODELS[name]
-    args = {}
-    for key, arg in model.args.items():
-        value = given_args.get(key, arg.default)
-        assert value is not REQUIRED, key
-        args[key] = None if value is None else check_arg(name, key, arg, value)
-    return run_model(name, args)
 
 
 def rounded_products(factor: float, depth: int, dtype: str, scale: float = 1.0) -> list[float]:

@@ -9,21 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from model_helpers import run
 
 from tutor.errors import SimulationError
-from tutor.models import MODELS, check_arg
 from tutor.sim import simulate_lstm
 from tutor.sim.rnn import recurrent_draws
-
-
-def run(name: str, **given_args: Any) -> dict[str, Any]:
-    """Run a model the way a bank does: every argument checked, defaults filled in."""
-    model = MODELS[name]
-    args = {}
-    for key, arg in model.args.items():
-        value = given_args.get(key, arg.default)
-        args[key] = None if value is None else check_arg(name, key, arg, value)
-    return model.run(args)
 
 
 def eigen_2x2(a: float, b: float, c: float, d: float) -> float:

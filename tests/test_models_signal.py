@@ -9,17 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from model_helpers import run
 
 from tutor import sim
 from tutor.errors import SimulationError
-from tutor.models import MODELS, run_model
-
-
-def run(name: str, **given_args: Any) -> dict[str, Any]:
-    """Run a model with its defaults filled in, as a bank's variant would."""
-    model = MODELS[name]
-    args = {k: given_args.get(k, a.default) for k, a in model.args.items()}
-    return run_model(name, args)
+from tutor.models import MODELS
 
 
 def init(scheme: str, fan_in: int, fan_out: int, **extra: Any) -> dict[str, Any]:

@@ -9,24 +9,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from model_helpers import run
 
 from tutor import sim
 from tutor.errors import SimulationError
-from tutor.models import MODELS, REQUIRED, check_arg, run_model
+from tutor.models import MODELS
 
 NAMES = ("quadratic", "clip", "sgd_step", "loss_net", "training")
-
-
-def run(name: str, **given_args: Any) -> dict[str, Any]:
-    """Run a model the way a bank does: defaults filled in, every argument checked."""
-    model = MODELS[name]
-    args: dict[str, Any] = {}
-    for key, arg in model.args.items():
-        value = given_args.pop(key, arg.default)
-        assert value is not REQUIRED, f"{name} needs {key}"
-        args[key] = None if value is None else check_arg(name, key, arg, value)
-    assert not given_args, f"unknown arguments {given_args}"
-    return run_model(name, args)
 
 
 @pytest.mark.parametrize("name", NAMES)
