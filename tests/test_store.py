@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -276,6 +277,59 @@ with open_store(path, busy_timeout=30.0) as store:
             question_id=f"q{i % 3}", seed=i, answer_text=tag, at=T0 + timedelta(minutes=i)
         )
         store.record(attempt, Rating.Good if i % 2 else Rating.Again)
+"""
+
+
+class _BusyThenWal:
+    """A connection on which switching to WAL is refused as "locked" ``busy`` times first."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy, self.tries = busy, 0
+
+    def execute(self, sql: str) -> _BusyThenWal:
+        assert sql == "PRAGMA journal_mode = WAL"
+        self.tries += 1
+        if self.tries <= self.busy:
+            locked = sqlite3.OperationalError("database is locked")
+            locked.sqlite_errorcode = sqlite3.SQLITE_BUSY
+            raise locked
+        return self
+
+    def fetchone(self) -> tuple[str]:
+        return ("wal",)
+
+
+def test_switching_to_wal_is_retried_while_another_session_holds_the_file() -> None:
+    # SQLite answers "database is locked" at once, without waiting, when two sessions switch
+    # a new file to WAL together (waiting could deadlock them): the switch is retried.
+    conn = _BusyThenWal(busy=3)
+    assert store_db._journal_mode_wal(conn, wait=5.0) == "wal"  # type: ignore[arg-type]
+    assert conn.tries == 4
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        store_db._journal_mode_wal(_BusyThenWal(busy=1000), wait=0.05)  # type: ignore[arg-type]
+
+
+def test_sessions_opening_a_new_file_together_all_open_it(tmp_path: Path) -> None:
+    script = tmp_path / "opener.py"
+    script.write_text(OPENER)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    for round_ in range(10):
+        db = tmp_path / f"new{round_}.sqlite3"
+        start = time.time() + 0.5  # all three open the file at this moment
+        openers = [
+            subprocess.Popen([sys.executable, str(script), str(db), str(start)], env=env)
+            for _ in range(3)
+        ]
+        assert [opener.wait(timeout=120) for opener in openers] == [0, 0, 0]
+
+
+OPENER = """
+import sys, time
+from tutor.store import open_store
+
+path, start = sys.argv[1], float(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))
+open_store(path, busy_timeout=30.0).close()
 """
 
 

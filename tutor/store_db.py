@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -90,7 +91,7 @@ def connect(
         conn = _open(path, busy_timeout=busy_timeout, readonly=readonly)
     try:
         with translate(path):
-            _prepare(conn, path, readonly=readonly, migrations=migrations)
+            _prepare(conn, path, readonly=readonly, migrations=migrations, wait=busy_timeout)
     except BaseException:
         conn.close()
         raise
@@ -148,7 +149,12 @@ def _open(path: Path, *, busy_timeout: float, readonly: bool) -> sqlite3.Connect
 
 
 def _prepare(
-    conn: sqlite3.Connection, path: Path, *, readonly: bool, migrations: Sequence[Migration]
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    readonly: bool,
+    migrations: Sequence[Migration],
+    wait: float,
 ) -> None:
     target = len(migrations)
     version = _inspect(conn, path, target)  # reads only: nothing is written before this passes
@@ -159,12 +165,30 @@ def _prepare(
                 "open it once without read-only access."
             )
         return
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    mode = _journal_mode_wal(conn, wait)
     if str(mode).lower() != "wal":
         raise StoreError(_readonly_message(path))
     conn.execute("PRAGMA synchronous = FULL")
     if version < target:
         migrate(conn, path, migrations)
+
+
+def _journal_mode_wal(conn: sqlite3.Connection, wait: float) -> object:
+    """Switch to WAL, retrying for up to ``wait`` seconds while another session holds a lock.
+
+    SQLite does not wait by itself here: when two sessions switch a new file at the same
+    moment, one of them is told "database is locked" at once (waiting could deadlock them).
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.005
+    while True:
+        try:
+            return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.1)
 
 
 def _inspect(conn: sqlite3.Connection, path: Path, target: int) -> int:

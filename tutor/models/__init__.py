@@ -196,6 +196,9 @@ class _Registry(Mapping[str, Model]):
     def __getitem__(self, name: str) -> Model:
         return _models_of(_HOMES[name])[name]
 
+    def __contains__(self, name: object) -> bool:
+        return name in _HOMES  # without importing the model's module
+
     def __iter__(self) -> Iterator[str]:
         return iter(_HOMES)
 
