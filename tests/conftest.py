@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from practice_helpers import make_catalog
+
+from tutor.catalog import Catalog
+from tutor.store import DB_FILENAME, Store, open_store
 
 settings.register_profile(
     "ci",
@@ -35,3 +39,22 @@ def _isolated_progress(
     monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "bank-cache"))
     monkeypatch.delenv("NO_COLOR", raising=False)
     yield
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """The arithmetic and "why?" banks of the practice tests, loaded once per module."""
+    return make_catalog(tmp_path_factory.mktemp("banks"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty progress store in a fresh file."""
+    with open_store(tmp_path / "p.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """Where a progress file would go (nothing there yet)."""
+    return tmp_path / DB_FILENAME

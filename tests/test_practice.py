@@ -8,14 +8,14 @@ the bundled questions.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from fsrs import Rating
-from practice_helpers import FakeClock, Learner, Policy, make_catalog, write_banks
+from practice_helpers import FakeClock, Learner, Policy, write_banks
 from store_helpers import T0, make_attempt
 
 from tutor.bankspec import Question
@@ -28,17 +28,6 @@ from tutor.terminal import Console
 
 ARITHMETIC = ("times-two", "times-three", "times-four")
 WITH_WHY = (*ARITHMETIC, "why-c1", "why-c2")
-
-
-@pytest.fixture(scope="module")
-def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    return make_catalog(tmp_path_factory.mktemp("banks"))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(tmp_path / "p.sqlite3") as opened:
-        yield opened
 
 
 def pool_of(catalog: Catalog, ids: Sequence[str]) -> list[Question]:

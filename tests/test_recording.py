@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 from fsrs import Rating
 from hypothesis import given
 from hypothesis import strategies as st
-from practice_helpers import FakeClock, make_catalog, write_banks
+from practice_helpers import FakeClock, write_banks
 from store_helpers import T0
 
 from tutor.answers import Verdict
@@ -27,17 +26,6 @@ from tutor.variant import Variant, make_variant
 
 RIGHT = Verdict(1.0, True, 1.0, None)
 WRONG = Verdict(0.0, False, 0.0, None)
-
-
-@pytest.fixture(scope="module")
-def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    return make_catalog(tmp_path_factory.mktemp("banks"))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(tmp_path / "p.sqlite3") as opened:
-        yield opened
 
 
 def variant(catalog: Catalog, question_id: str, seed: int = 3) -> Variant:

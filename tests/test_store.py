@@ -29,11 +29,6 @@ from tutor.store import (
 )
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / DB_FILENAME
-
-
 def _pragma(path: Path, name: str) -> object:
     conn = sqlite3.connect(path)
     try:

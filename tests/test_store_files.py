@@ -20,11 +20,6 @@ from tutor.errors import StoreError
 from tutor.store import DB_FILENAME, open_store
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / DB_FILENAME
-
-
 def _pragma(path: Path, name: str) -> object:
     conn = sqlite3.connect(path)
     try:
