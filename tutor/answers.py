@@ -39,12 +39,14 @@ HINT = "Type a number such as 0.0123, 1.2e-5 or 0.25^10."
 MAX_ANSWER_LENGTH = MAX_LENGTH["answer"]
 
 # Whole-text shapes that are not numbers here but clearly mean one; matched after stripping.
-_NONFINITE = re.compile(r"([+-]?)\s*(inf|infinity|∞|nan)", re.IGNORECASE)
-_PERCENT = re.compile(r"([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*%")
-_OTHER_BASE = re.compile(r"[+-]?0[xXbBoO][0-9A-Za-z_]+")
+# Patterns are kept as text and compiled (and cached) by ``re`` when an answer is first read:
+# the first question is on screen sooner.
+_NONFINITE = r"(?i)([+-]?)\s*(inf|infinity|∞|nan)"
+_PERCENT = r"([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*%"
+_OTHER_BASE = r"[+-]?0[xXbBoO][0-9A-Za-z_]+"
 _SEPARATORS = ", \u00a0\u2009\u202f"  # comma, space, no-break space, thin spaces
-_THOUSANDS = re.compile(rf"[+-]?[1-9][0-9]{{0,2}}([{_SEPARATORS}][0-9]{{3}})+(\.[0-9]*)?")
-_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+([eE][+-]?[0-9]+)?")
+_THOUSANDS = rf"[+-]?[1-9][0-9]{{0,2}}([{_SEPARATORS}][0-9]{{3}})+(\.[0-9]*)?"
+_DECIMAL_COMMA = r"[+-]?[0-9]*,[0-9]+([eE][+-]?[0-9]+)?"
 
 
 def parse_answer(text: str, *, allow_nonfinite: bool = False) -> float:
@@ -70,7 +72,7 @@ def parse_answer(text: str, *, allow_nonfinite: bool = False) -> float:
 
 
 def _nonfinite(plain: str) -> float | None:
-    match = _NONFINITE.fullmatch(plain)
+    match = re.fullmatch(_NONFINITE, plain)
     if match is None:
         return None
     if match.group(2).lower() == "nan":
@@ -81,16 +83,16 @@ def _nonfinite(plain: str) -> float | None:
 def _reject_lookalikes(plain: str) -> None:
     """Percentages, other bases, thousands separators and decimal commas get their own advice."""
     if "%" in plain:
-        match = _PERCENT.fullmatch(plain)
+        match = re.fullmatch(_PERCENT, plain)
         number = match.group(1) if match else "5"
         message = f"Write percentages as decimals: for {number}%, type {_hundredth(number)}."
         raise AnswerFormatError(message)
-    if _OTHER_BASE.fullmatch(plain):
+    if re.fullmatch(_OTHER_BASE, plain):
         raise AnswerFormatError(_in_decimal(plain))
-    if _THOUSANDS.fullmatch(plain):
+    if re.fullmatch(_THOUSANDS, plain):
         digits = re.sub(f"[{_SEPARATORS}]", "", plain)
         raise AnswerFormatError(f"Don't use thousands separators: write {digits}.")
-    if _DECIMAL_COMMA.fullmatch(plain):
+    if re.fullmatch(_DECIMAL_COMMA, plain):
         raise AnswerFormatError(f"Use a point for decimals: write {plain.replace(',', '.')}.")
 
 
@@ -128,14 +130,14 @@ def _letters(n_options: int) -> str:
     return letters[0] if n_options == 1 else ", ".join(letters[:-1]) + " or " + letters[-1]
 
 
-_CHOICE = re.compile(r"[(\[]?\s*([a-z]|[0-9]{1,3})\s*[)\].]?")
+_CHOICE = r"[(\[]?\s*([a-z]|[0-9]{1,3})\s*[)\].]?"
 
 
 def parse_choice(text: str, n_options: int) -> int:
     """The 0-based option a learner picked: ``a``, ``B``, ``(c)``, ``c)`` or the number ``2``."""
     if not 1 <= n_options <= 26:
         raise ValueError(f"n_options must be from 1 to 26, not {n_options}")
-    match = _CHOICE.fullmatch(text.strip().lower())
+    match = re.fullmatch(_CHOICE, text.strip().lower())
     if match is None:
         raise AnswerFormatError(f"Type the letter of your choice: {_letters(n_options)}.")
     picked = match.group(1)

@@ -342,8 +342,9 @@ class _ToUnicode:
 
 _MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 _MAX_MATHML_SOURCE = 2000  # longer math is shown as source text: bounds conversion time
+# The patterns below stay text until ``re`` first compiles (and caches) them: HTML only.
 # Macro definitions can expand exponentially; question math never needs them.
-_MACRO_DEFINITION = re.compile(
+_MACRO_DEFINITION = (
     r"\\(?:[gex]?def|let|(?:re)?newcommand|providecommand|DeclareMathOperator|"
     r"(?:re)?newenvironment)(?![A-Za-z])"
 )
@@ -359,9 +360,9 @@ _ALLOWED_ATTRIBUTES = _words(
     " voffset width"
 )
 # No colon, parenthesis, quote or angle bracket: no url(), no javascript:, no markup.
-_SAFE_VALUE = re.compile(r"[A-Za-z0-9 .,#%+\-]{0,64}")
+_SAFE_VALUE = r"[A-Za-z0-9 .,#%+\-]{0,64}"
 _NONCHARS = "\ufffe\uffff"  # not XML characters
-_CHAR_REF = re.compile(r"&#(x[0-9A-Fa-f]{1,6}|[0-9]{1,7});")
+_CHAR_REF = r"&#(x[0-9A-Fa-f]{1,6}|[0-9]{1,7});"
 
 
 def latex_to_mathml(src: str, *, display: bool = False) -> str:
@@ -384,7 +385,7 @@ def latex_to_mathml(src: str, *, display: bool = False) -> str:
 
 def _convert(source: str, mode: str) -> str | None:
     """Sanitized MathML for the content of ``<math>`` as one element, or None on failure."""
-    if len(source) > _MAX_MATHML_SOURCE or _MACRO_DEFINITION.search(source):
+    if len(source) > _MAX_MATHML_SOURCE or re.search(_MACRO_DEFINITION, source):
         return None
     try:
         # Imported here so that the terminal never pays for it.
@@ -404,7 +405,7 @@ def _sanitize(element: Element) -> str:
     attributes = "".join(
         f' {name}="{_escape(value, quote=True)}"'
         for name, value in sorted(element.attrib.items())
-        if tag == element.tag and name in _ALLOWED_ATTRIBUTES and _SAFE_VALUE.fullmatch(value)
+        if tag == element.tag and name in _ALLOWED_ATTRIBUTES and re.fullmatch(_SAFE_VALUE, value)
     )
     inner = _text(element.text) + "".join(_sanitize(child) for child in element)
     return f"<{tag}{attributes}>{inner}</{tag}>{_text(element.tail)}"
@@ -414,7 +415,7 @@ def _text(raw: str | None) -> str:
     """Escaped text; latex2mathml writes symbols as character references, decoded here."""
     if not raw:
         return ""
-    decoded = _CHAR_REF.sub(lambda m: _char(m.group(1)), raw)
+    decoded = re.sub(_CHAR_REF, lambda m: _char(m.group(1)), raw)
     return _escape(_xml_chars(decoded))
 
 

@@ -201,11 +201,10 @@ def _numbers(text: str, style: Style) -> str:
 # skeletons, so converting their math is nearly free after the first one.
 _HOLD_POWER = re.compile(r"QNUM([0-9]+)Q([⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ⁿⁱ^]?)")
 # In MathML a placeholder is an <mtext> (maybe the base of a power); in its LaTeX annotation,
-# the \text{} the skeleton put there.
-_HOLD_HTML = re.compile(r"(<msup>)?<mtext>QNUM([0-9]+)Q</mtext>|\\text\{QNUM([0-9]+)Q\}")
-_LATEX_NUMBER = re.compile(
-    r"(-?)([0-9.]+|\\infty|\\mathrm\{NaN\})(?: \\times 10\^\{(-?[0-9]+)\})?\Z"
-)
+# the \text{} the skeleton put there. HTML-only patterns stay text until ``re`` first compiles
+# (and caches) them, so the terminal never pays for them.
+_HOLD_HTML = r"(<msup>)?<mtext>QNUM([0-9]+)Q</mtext>|\\text\{QNUM([0-9]+)Q\}"
+_LATEX_NUMBER = r"(-?)([0-9.]+|\\infty|\\mathrm\{NaN\})(?: \\times 10\^\{(-?[0-9]+)\})?\Z"
 
 
 def _skeleton(segment: str) -> tuple[str, list[tuple[float, int]]]:
@@ -273,7 +272,7 @@ def _mathml_pieces(skeleton: str, display: bool) -> tuple[tuple[str, int, str], 
     holds the text after the last placeholder and the number -1 (none)."""
     mathml = latex_to_mathml(skeleton, display=display)
     pieces, pos = [], 0
-    for match in _HOLD_HTML.finditer(mathml):
+    for match in re.finditer(_HOLD_HTML, mathml):
         base, index, latex_index = match.groups()
         form = "latex" if latex_index is not None else "base" if base else "mathml"
         pieces.append((mathml[pos : match.start()], int(latex_index or index), form))
@@ -289,7 +288,7 @@ def _number_latex(value: float, sig: int, _raised: bool = False) -> str:
 
 def _number_mathml(value: float, sig: int, raised: bool = False) -> str:
     """A formatted number as MathML: sign, mantissa and a power of ten (bracketed if raised)."""
-    match = _LATEX_NUMBER.match(format_number(value, sig, "latex"))
+    match = re.match(_LATEX_NUMBER, format_number(value, sig, "latex"))
     if match is None:  # pragma: no cover - format_number's latex style always matches
         return f"<mtext>{_escape(format_number(value, sig, 'unicode'))}</mtext>"
     sign, mantissa, exponent = match.groups()
@@ -372,6 +371,8 @@ def strip_controls(text: str, keep_markers: bool = False) -> str:
     return _controls(keep_markers).sub("", text)
 
 
+# A worksheet shows the same hints, options and titles in every version: each is converted once.
+@functools.lru_cache(maxsize=2048)
 def to_html(marked: str) -> str:
     """Marked text as an HTML fragment: paragraphs, lists, MathML, all else escaped."""
     blocks = [b for b in re.split(r"\n\s*\n", marked.strip()) if b.strip()]
