@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,9 @@ import pytest
 from tutor import bankcache
 from tutor.bank import parse_bytes
 from tutor.bankcache import load_banks_cached
-from tutor.catalog import data_dir
+from tutor.bankspec import Bank
+from tutor.catalog import Catalog, data_dir, load_catalog
+from tutor.errors import BankError, TutorError
 
 BANK = data_dir("questions") / "vanishing.yaml"
 
@@ -36,17 +40,21 @@ def test_a_second_load_comes_from_the_cache_and_equals_the_yaml(
     assert len(entries(cache)) == 1
     bank.unlink()  # a hit must not need the YAML parsed again...
     bank.write_bytes(BANK.read_bytes())  # ...only its bytes, to make the key
-    assert load_banks_cached([bank]) == first == (parse_bytes(BANK.read_bytes(), str(bank)),)
+    assert (
+        tuple(load_banks_cached([bank]))
+        == tuple(first)
+        == (parse_bytes(BANK.read_bytes(), str(bank)),)
+    )
 
 
 def test_the_banks_loaded_together_are_one_entry_in_their_order(cache: Path) -> None:
     others = sorted(data_dir("questions").glob("*.yaml"))[:3]
-    forward = load_banks_cached(others)
-    backward = load_banks_cached(others[::-1])
+    forward = tuple(load_banks_cached(others))
+    backward = tuple(load_banks_cached(others[::-1]))
     assert [bank.path for bank in forward] == [str(p) for p in others]
     assert backward == forward[::-1]
     assert len(entries(cache)) == 2
-    assert load_banks_cached(others) == forward
+    assert tuple(load_banks_cached(others)) == forward
 
 
 def test_an_edited_bank_is_a_miss(cache: Path, tmp_path: Path) -> None:
@@ -60,10 +68,10 @@ def test_an_edited_bank_is_a_miss(cache: Path, tmp_path: Path) -> None:
 
 
 def test_a_damaged_entry_is_ignored_and_replaced(cache: Path) -> None:
-    expected = load_banks_cached([BANK])
+    expected = tuple(load_banks_cached([BANK]))
     (entry,) = entries(cache)
     entry.write_bytes(b"not a pickle")
-    assert load_banks_cached([BANK]) == expected
+    assert tuple(load_banks_cached([BANK])) == expected
     assert entry.read_bytes() != b"not a pickle"
 
 
@@ -85,3 +93,65 @@ def test_old_entries_are_pruned(cache: Path, monkeypatch: pytest.MonkeyPatch) ->
     names = [p.name for p in entries(cache)]
     assert len(names) == 3
     assert "stale0.pickle" not in names and "stale4.pickle" in names
+
+
+def test_a_hit_unpickles_only_the_banks_used(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    three = sorted(data_dir("questions").glob("*.yaml"))[:3]
+    parsed = tuple(load_banks_cached(three))
+    unpickled: list[object] = []
+    real_loads = pickle.loads
+
+    def counting_loads(data: bytes) -> object:
+        unpickled.append(result := real_loads(data))
+        return result
+
+    monkeypatch.setattr(bankcache.pickle, "loads", counting_loads)
+    banks = load_banks_cached(three)
+    last = parsed[2].questions[-1].id
+    assert banks.where[last] == 2 and len(unpickled) == 1  # the entry: names, blobs, index
+    assert banks[2] == parsed[2]
+    assert len(unpickled) == 2 and isinstance(unpickled[1], Bank)
+    assert tuple(banks) == parsed and len(unpickled) == 4
+
+
+def test_a_damaged_bank_in_an_entry_is_parsed_from_its_bytes(cache: Path) -> None:
+    two = sorted(data_dir("questions").glob("*.yaml"))[:2]
+    parsed = tuple(load_banks_cached(two))
+    (entry,) = entries(cache)
+    names, blobs, where = pickle.loads(entry.read_bytes())
+    entry.write_bytes(pickle.dumps((names, (blobs[0], b"garbage"), where)))
+    assert tuple(load_banks_cached(two)) == parsed
+    entry.write_bytes(pickle.dumps((names, (blobs[1], blobs[0]), where)))  # swapped banks
+    assert tuple(load_banks_cached(two)) == parsed
+
+
+def test_banks_that_fail_the_check_are_not_cached(cache: Path) -> None:
+    def refuse(banks: Sequence[Bank]) -> None:
+        raise BankError(f"refused {len(banks)} bank")
+
+    with pytest.raises(BankError, match="refused 1 bank"):
+        load_banks_cached([BANK], check=refuse)
+    assert not entries(cache)
+    with pytest.raises(BankError, match="refused 1 bank"):
+        load_banks_cached([BANK], check=refuse)
+
+
+def test_the_catalog_finds_a_question_through_the_index_or_else_by_scanning(cache: Path) -> None:
+    catalog = load_catalog()
+    last = catalog.questions[-1]
+    assert catalog.get(last.id) is last
+    misled = Catalog(catalog.banks, {last.id: 0})
+    assert misled.get(last.id) is last
+    assert Catalog(tuple(catalog.banks)).get(last.id) == last
+    with pytest.raises(TutorError, match="did you mean"):
+        catalog.get(last.id + "x")
+
+
+def test_an_id_used_in_two_banks_is_an_error_every_time(cache: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    for copy in (first, second):
+        copy.write_bytes(BANK.read_bytes())
+    for _ in range(2):
+        with pytest.raises(BankError, match=f"question id already used in {first}"):
+            load_catalog([first, second], replace=True)
+    assert not entries(cache)

@@ -3,7 +3,9 @@
 The banks a command loads together (the bundled ones, and any of the user's own) are cached as
 one entry under a key made of their paths, their bytes and the code that reads banks; any
 change to one of them is a miss, and a miss simply loads the banks (about 0.15 s for the
-bundled ones). One entry for the lot means one file to read and one unpickling at start-up.
+bundled ones). One entry for the lot means one file to read at start-up. Inside it each bank
+is pickled on its own, with an index of which bank holds which question id, and is unpickled
+the first time it is used: a command about one question reads one bank.
 The cache lives in the user's cache folder (``$XDG_CACHE_HOME/gradient-tutor``,
 ``TUTOR_CACHE_DIR`` to move it, or ``TUTOR_CACHE_DIR=off`` to turn it off); a cache that cannot
 be read or written is ignored. It holds only what this program wrote there itself, in the
@@ -16,8 +18,9 @@ import functools
 import hashlib
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import overload
 
 from tutor import __version__
 from tutor.bankspec import Bank
@@ -52,20 +55,74 @@ def _code_fingerprint() -> bytes:
     return digest.digest()
 
 
-def load_banks_cached(paths: Sequence[Path]) -> tuple[Bank, ...]:
-    """The banks at ``paths``, in order, from the cache when these bytes were loaded before."""
+class LoadedBanks(Sequence[Bank]):
+    """The banks of one load, in order, and which bank holds each question id (``where``).
+
+    Banks from a cache entry are unpickled when first used. One that does not unpickle into
+    the bank it should be is parsed from its bytes instead, so a damaged entry costs time only.
+    """
+
+    def __init__(
+        self,
+        sources: Sequence[tuple[str, bytes]],
+        banks: Sequence[Bank | bytes],
+        where: Mapping[str, int],
+    ) -> None:
+        self._sources = sources
+        self._banks = list(banks)
+        self.where = where
+
+    def __len__(self) -> int:
+        return len(self._banks)
+
+    @overload
+    def __getitem__(self, index: int) -> Bank: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Bank]: ...
+    def __getitem__(self, index: int | slice) -> Bank | Sequence[Bank]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        bank = self._banks[index]
+        if isinstance(bank, Bank):
+            return bank
+        self._banks[index] = loaded = self._unpickle(index, bank)
+        return loaded
+
+    def _unpickle(self, index: int, blob: bytes) -> Bank:
+        name, data = self._sources[index]
+        try:
+            bank = pickle.loads(blob)
+        except _UNPICKLING_ERRORS:
+            bank = None
+        if isinstance(bank, Bank) and bank.path == name:
+            return bank
+        from tutor.bank import parse_bytes
+
+        return parse_bytes(data, name)
+
+
+def load_banks_cached(
+    paths: Sequence[Path], check: Callable[[Sequence[Bank]], None] = lambda _banks: None
+) -> LoadedBanks:
+    """The banks at ``paths``, in order, from the cache when these bytes were loaded before.
+
+    ``check`` runs on banks that were just parsed, before they are cached: a set of banks that
+    fails it is never cached, so it fails again next time.
+    """
     sources = [(str(path), _read_source(path)) for path in paths]
     folder = cache_dir()
     entry = folder / f"{_key(sources)}.pickle" if folder else None
-    cached = _read(entry, [name for name, _ in sources]) if entry else None
+    cached = _read(entry, sources) if entry else None
     if cached is not None:
         return cached
     from tutor.bank import parse_bytes  # YAML is needed only on a miss
 
     banks = tuple(parse_bytes(data, name) for name, data in sources)
+    check(banks)
+    where = {q.id: i for i, bank in enumerate(banks) for q in bank.questions}
     if entry is not None:
-        _write(entry, banks)
-    return banks
+        _write(entry, banks, where)
+    return LoadedBanks(sources, banks, where)
 
 
 def _read_source(path: Path) -> bytes:
@@ -83,33 +140,40 @@ def _key(sources: Sequence[tuple[str, bytes]]) -> str:
     return digest.hexdigest()[:40]
 
 
-def _read(entry: Path, names: Sequence[str]) -> tuple[Bank, ...] | None:
+_UNPICKLING_ERRORS = (
+    pickle.PickleError,
+    EOFError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    TypeError,
+    ValueError,
+)
+
+
+def _read(entry: Path, sources: Sequence[tuple[str, bytes]]) -> LoadedBanks | None:
+    """The entry's banks (still pickled) and index, or None if it is missing or not ours."""
     try:
-        banks = pickle.loads(entry.read_bytes())
-    except (
-        OSError,
-        pickle.PickleError,
-        EOFError,
-        AttributeError,
-        ImportError,
-        IndexError,
-        TypeError,
-        ValueError,
-    ):
+        names, blobs, where = pickle.loads(entry.read_bytes())
+    except (OSError, *_UNPICKLING_ERRORS):
         return None
-    if not isinstance(banks, tuple) or not all(isinstance(bank, Bank) for bank in banks):
+    if names != [name for name, _ in sources] or not isinstance(where, dict):
         return None
-    return banks if [bank.path for bank in banks] == list(names) else None
+    if not isinstance(blobs, tuple) or not all(isinstance(blob, bytes) for blob in blobs):
+        return None
+    return LoadedBanks(sources, blobs, where) if len(blobs) == len(sources) else None
 
 
-def _write(entry: Path, banks: tuple[Bank, ...]) -> None:
+def _write(entry: Path, banks: Sequence[Bank], where: Mapping[str, int]) -> None:
     """Store an entry atomically; a folder that cannot be written just means no cache."""
     import tempfile  # only when writing
 
+    names = [bank.path for bank in banks]
+    blobs = tuple(pickle.dumps(bank, protocol=pickle.HIGHEST_PROTOCOL) for bank in banks)
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=entry.parent, delete=False) as file:
-            pickle.dump(banks, file, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((names, blobs, dict(where)), file, protocol=pickle.HIGHEST_PROTOCOL)
         Path(file.name).replace(entry)
     except OSError:
         return

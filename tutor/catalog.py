@@ -6,7 +6,7 @@ checkout, in the top-level ``questions/`` folder.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -50,9 +50,14 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
 
 
 class Catalog(NamedTuple):
-    """All loaded banks and their questions, by id."""
+    """All loaded banks and their questions, by id.
 
-    banks: tuple[Bank, ...]
+    ``where`` says which bank holds each question id, so that finding one question reads
+    only its bank (banks from the cache are unpickled when first used).
+    """
+
+    banks: Sequence[Bank]
+    where: Mapping[str, int] = {}
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -64,13 +69,22 @@ class Catalog(NamedTuple):
 
     def get(self, question_id: str) -> Question:
         """The question with this id, or a TutorError suggesting close ids."""
-        for question in self.questions:
-            if question.id == question_id:
-                return question
-        ids = [q.id for q in self.questions]
+        found = self._find(question_id)
+        if found is not None:
+            return found
+        ids = list(self.where) or [q.id for q in self.questions]
         hint = close_matches(question_id, ids, n=3)
         more = f" (did you mean {', '.join(hint)}?)" if hint else "; see 'tutor list'"
         raise TutorError(f"no question with id {question_id!r}{more}")
+
+    def _find(self, question_id: str) -> Question | None:
+        position = self.where.get(question_id)
+        if position is not None:
+            for question in self.banks[position].questions:
+                if question.id == question_id:
+                    return question
+        # Every bank, only when there is no index (or it was wrong).
+        return next((q for q in self.questions if q.id == question_id), None)
 
     def select(self, topics: Sequence[str] = (), difficulty: int | None = None) -> list[Question]:
         """Questions on any of ``topics`` (all if none) at ``difficulty`` (any if None)."""
@@ -90,9 +104,8 @@ def load_catalog(extra: Sequence[Path] = (), *, replace: bool = False) -> Catalo
     paths = list(extra) if replace else [data_dir("questions"), *extra]
     if not paths:
         raise TutorError("no banks to load: give --bank PATH with --only-banks")
-    banks = load_banks_cached(bank_files(paths))
-    _check_unique_ids(banks)
-    return Catalog(banks)
+    banks = load_banks_cached(bank_files(paths), check=_check_unique_ids)
+    return Catalog(banks, banks.where)
 
 
 def _check_unique_ids(banks: Sequence[Bank]) -> None:
