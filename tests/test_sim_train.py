@@ -26,6 +26,7 @@ from tutor.sim import (
     simulate_training,
     train_sgd,
 )
+from tutor.sim._arrays import frob_norm, whole_norm
 
 grads_strategy = st.tuples(
     st.integers(0, 2**32 - 1), st.lists(st.integers(1, 4), min_size=1, max_size=3)
@@ -70,6 +71,25 @@ def test_clip_threshold_must_be_positive(c: float) -> None:
 def test_global_norm_does_not_overflow() -> None:
     assert global_norm([np.array([1e200, 1e200])]) == pytest.approx(math.sqrt(2) * 1e200)
     assert global_norm([np.array([np.inf])]) == math.inf
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    scale=st.sampled_from([1e-200, 1e-160, 1e-75, 1e-3, 1.0, 1e3, 1e75, 1e160, 1e200]),
+    shape=st.sampled_from([(0,), (1,), (5,), (3, 4), (2, 3, 4)]),
+    dtype=st.sampled_from(["float16", "float32", "float64"]),
+    special=st.sampled_from([None, math.inf, -math.inf, math.nan]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_whole_norm_is_frob_norm_over_every_axis(
+    scale: float, shape: tuple[int, ...], dtype: str, special: float | None, seed: int
+) -> None:
+    with np.errstate(over="ignore"):  # float16 holds at most 65504: the rest become inf
+        x = (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+    if special is not None and x.size:
+        x.flat[0] = special
+    expected = float(frob_norm(x, tuple(range(-x.ndim, 0))))
+    assert whole_norm(x) == expected or (math.isnan(expected) and math.isnan(whole_norm(x)))
 
 
 @settings(deadline=None, max_examples=30)

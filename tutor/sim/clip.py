@@ -14,13 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from tutor.sim._arrays import FloatArray, as_float, check_finite_positive, frob_norm, quiet
+from tutor.sim._arrays import FloatArray, as_float, check_finite_positive, quiet, whole_norm
 
 
 def global_norm(grads: Sequence[ArrayLike]) -> float:
     """``sqrt(sum of squares of every entry of every array)``, in float64 without overflow."""
-    parts = [float(frob_norm(as_float(g).reshape(-1), (0,))) for g in grads]
-    return float(frob_norm(np.asarray(parts, dtype=np.float64), (0,))) if parts else 0.0
+    parts = [whole_norm(as_float(g)) for g in grads]
+    return whole_norm(np.asarray(parts, dtype=np.float64)) if parts else 0.0
 
 
 def clip_by_value(grads: Sequence[ArrayLike], c: float) -> tuple[tuple[FloatArray, ...], float]:

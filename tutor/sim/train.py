@@ -28,8 +28,8 @@ from tutor.sim._arrays import (
     as_float,
     check_positive_int,
     float_dtype,
-    frob_norm,
     quiet,
+    whole_norm,
 )
 from tutor.sim.builders import build_network
 from tutor.sim.clip import clip_by_global_norm, clip_by_value, global_norm
@@ -186,7 +186,7 @@ def _update(
 
 
 def _weight_norms(ws: list[FloatArray]) -> NDArray[np.float64]:
-    return np.array([float(frob_norm(w, (-2, -1))) for w in ws])
+    return np.array([whole_norm(w) for w in ws])
 
 
 def _result(
