@@ -123,6 +123,8 @@ def test_a_damaged_bank_in_an_entry_is_parsed_from_its_bytes(cache: Path) -> Non
     assert tuple(load_banks_cached(two)) == parsed
     entry.write_bytes(pickle.dumps((names, (blobs[1], blobs[0]), where)))  # swapped banks
     assert tuple(load_banks_cached(two)) == parsed
+    entry.write_bytes(pickle.dumps((names, blobs, dict.fromkeys(where, 7))))  # no bank 7
+    assert load_banks_cached(two).where == where
 
 
 def test_banks_that_fail_the_check_are_not_cached(cache: Path) -> None:

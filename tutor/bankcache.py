@@ -161,7 +161,10 @@ def _read(entry: Path, sources: Sequence[tuple[str, bytes]]) -> LoadedBanks | No
         return None
     if not isinstance(blobs, tuple) or not all(isinstance(blob, bytes) for blob in blobs):
         return None
-    return LoadedBanks(sources, blobs, where) if len(blobs) == len(sources) else None
+    count = len(sources)
+    if len(blobs) != count or not all(type(i) is int and 0 <= i < count for i in where.values()):
+        return None
+    return LoadedBanks(sources, blobs, where)
 
 
 def _write(entry: Path, banks: Sequence[Bank], where: Mapping[str, int]) -> None:

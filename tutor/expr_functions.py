@@ -17,15 +17,23 @@ from tutor.expr_runtime import _FMAX, MAX_SEQUENCE, _coerce, _kind, _number, _re
 # Function bodies: take evaluated values, return a value, raise ExpressionError without position.
 
 
+# The last list found to hold only numbers: a variant's formulas often read one long list
+# (a 400-layer chain's products) several times, and a tuple never changes.
+_checked: list[tuple[float | int, ...]] = [()]
+
+
 def _numbers(values: object, name: str) -> tuple[float | int, ...]:
     """A list of numbers (plain ints and floats) or an error naming the function."""
+    if values is _checked[0]:
+        return _checked[0]
     if type(values) is not tuple:
         raise ExpressionError(f"{name} needs a list, not {_kind(values)}")
     if not set(map(type, values)) <= {int, float}:
         values = tuple(_coerce(v, name) for v in values)  # NumPy scalars inside a tuple
         if not set(map(type, values)) <= {int, float}:
             raise ExpressionError(f"{name} needs a list of numbers")
-    return cast(tuple[float | int, ...], values)
+    _checked[0] = numbers = cast(tuple[float | int, ...], values)
+    return numbers
 
 
 def _finite_result(result: float, inputs: Iterable[float]) -> float:
