@@ -309,6 +309,16 @@ def test_expression_is_immutable_and_cached() -> None:
     assert expr.mode == "bank"
 
 
+def test_a_list_read_again_gives_the_same_answers_and_another_list_is_still_checked() -> None:
+    xs = tuple(0.5**k for k in range(400))
+    first, count = compile_expression("first_below(xs, 0.01)"), compile_expression("sum(xs)")
+    env = {"xs": xs, "bad": (*xs[:3], "text")}
+    assert [first(env), first(env), count(env)] == [8, 8, pytest.approx(2.0)]
+    with pytest.raises(ExpressionError, match="needs a list of numbers"):
+        compile_expression("sum(bad)")(env)
+    assert count(env) == pytest.approx(2.0)
+
+
 def test_numpy_values_are_read_as_plain_values() -> None:
     env = {
         "arr": np.array([1.0, 0.5, 0.25]),
