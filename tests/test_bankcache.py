@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import shutil
@@ -119,11 +120,16 @@ def test_a_damaged_bank_in_an_entry_is_parsed_from_its_bytes(cache: Path) -> Non
     parsed = tuple(load_banks_cached(two))
     (entry,) = entries(cache)
     names, blobs, where = pickle.loads(entry.read_bytes())
-    entry.write_bytes(pickle.dumps((names, (blobs[0], b"garbage"), where)))
+    huge = b"\x96" + (2**62).to_bytes(8, "little")  # BYTEARRAY8 of 4 EiB: MemoryError
+    damaged = pickle.dumps((names, (blobs[0], huge), where))
+    entry.write_bytes(damaged)
     assert tuple(load_banks_cached(two)) == parsed
+    assert entry.read_bytes() == damaged  # a hit, its damaged bank parsed from the YAML
     entry.write_bytes(pickle.dumps((names, (blobs[1], blobs[0]), where)))  # swapped banks
     assert tuple(load_banks_cached(two)) == parsed
     entry.write_bytes(pickle.dumps((names, blobs, dict.fromkeys(where, 7))))  # no bank 7
+    assert load_banks_cached(two).where == where
+    entry.write_bytes(pickle.dumps((names, blobs, {1: 0})))  # not a question id
     assert load_banks_cached(two).where == where
 
 
@@ -139,11 +145,14 @@ def test_banks_that_fail_the_check_are_not_cached(cache: Path) -> None:
 
 
 def test_the_catalog_finds_a_question_through_the_index_or_else_by_scanning(cache: Path) -> None:
-    catalog = load_catalog()
-    last = catalog.questions[-1]
-    assert catalog.get(last.id) is last
+    last = load_catalog().questions[-1]
+    catalog = load_catalog()  # a hit: no bank unpickled yet
+    assert catalog.get(last.id) == last
+    unpickled = [isinstance(b, Bank) for b in catalog.banks._banks]  # type: ignore[attr-defined]
+    assert unpickled.count(True) == 1 and unpickled[catalog.where[last.id]]
+    assert catalog.get(last.id) is catalog.get(last.id)
     misled = Catalog(catalog.banks, {last.id: 0})
-    assert misled.get(last.id) is last
+    assert misled.get(last.id) == last
     assert Catalog(tuple(catalog.banks)).get(last.id) == last
     with pytest.raises(TutorError, match="did you mean"):
         catalog.get(last.id + "x")
@@ -157,3 +166,25 @@ def test_an_id_used_in_two_banks_is_an_error_every_time(cache: Path, tmp_path: P
         with pytest.raises(BankError, match=f"question id already used in {first}"):
             load_catalog([first, second], replace=True)
     assert not entries(cache)
+
+
+def test_unpickling_pauses_cycle_collection_and_restores_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bool] = []
+    real_loads = pickle.loads
+
+    def watching_loads(data: bytes) -> object:
+        seen.append(gc.isenabled())
+        return real_loads(data)
+
+    monkeypatch.setattr(bankcache.pickle, "loads", watching_loads)
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            assert bankcache._unpickled(pickle.dumps(1)) == 1
+            assert bankcache._unpickled(b"garbage") is None
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    assert seen == [False] * 4

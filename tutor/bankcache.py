@@ -15,6 +15,7 @@ user's own folder.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import os
 import pickle
@@ -31,7 +32,10 @@ from tutor.errors import BankError
 MAX_ENTRIES = 32
 
 # The modules whose code decides what a loaded bank looks like.
-_READERS = ("bank.py", "bankspec.py", "strictyaml.py", "fields.py", "concepts.py", "answers.py")
+_READERS = (
+    *("bank.py", "bankspec.py", "strictyaml.py", "fields.py", "concepts.py", "answers.py"),
+    *("bankcache.py", "catalog.py"),  # the entry's layout, and the check it passed
+)
 
 
 def cache_dir() -> Path | None:
@@ -90,10 +94,7 @@ class LoadedBanks(Sequence[Bank]):
 
     def _unpickle(self, index: int, blob: bytes) -> Bank:
         name, data = self._sources[index]
-        try:
-            bank = pickle.loads(blob)
-        except _UNPICKLING_ERRORS:
-            bank = None
+        bank = _unpickled(blob)
         if isinstance(bank, Bank) and bank.path == name:
             return bank
         from tutor.bank import parse_bytes
@@ -140,24 +141,32 @@ def _key(sources: Sequence[tuple[str, bytes]]) -> str:
     return digest.hexdigest()[:40]
 
 
-_UNPICKLING_ERRORS = (
-    pickle.PickleError,
-    EOFError,
-    AttributeError,
-    ImportError,
-    IndexError,
-    TypeError,
-    ValueError,
-)
+def _unpickled(data: bytes) -> object:
+    """What ``data`` unpickles to, or None. Unpickling makes thousands of lasting objects and
+    no garbage, so cycle collection waits meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(data)
+    except Exception:  # whatever is wrong with our own cache, it is only a miss
+        return None
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _read(entry: Path, sources: Sequence[tuple[str, bytes]]) -> LoadedBanks | None:
     """The entry's banks (still pickled) and index, or None if it is missing or not ours."""
     try:
-        names, blobs, where = pickle.loads(entry.read_bytes())
-    except (OSError, *_UNPICKLING_ERRORS):
+        contents = _unpickled(entry.read_bytes())
+    except OSError:
         return None
+    if not isinstance(contents, tuple) or len(contents) != 3:  # (names, blobs, where)
+        return None
+    names, blobs, where = contents
     if names != [name for name, _ in sources] or not isinstance(where, dict):
+        return None
+    if not all(type(key) is str for key in where):
         return None
     if not isinstance(blobs, tuple) or not all(isinstance(blob, bytes) for blob in blobs):
         return None

@@ -83,7 +83,7 @@ class Catalog(NamedTuple):
             for question in self.banks[position].questions:
                 if question.id == question_id:
                     return question
-        # Every bank, only when there is no index (or it was wrong).
+        # Every bank: the id is unknown, or there is no index (or it is wrong).
         return next((q for q in self.questions if q.id == question_id), None)
 
     def select(self, topics: Sequence[str] = (), difficulty: int | None = None) -> list[Question]:

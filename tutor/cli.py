@@ -76,11 +76,12 @@ def seed_option(required: bool = False) -> Callable[[F], F]:
 def start_up_over() -> None:
     """Resume cycle collection, which ``tutor.__main__.run`` pauses during start-up.
 
-    Start-up (NumPy, the banks) makes tens of thousands of objects that last until exit and
-    no garbage, so the collector would only walk them over and over: about a tenth of the
-    time to the first question. They are frozen out of later collections, and out of worker
-    processes forked from this one. Where collection was never paused (tests, other
-    callers of ``main``) nothing changes.
+    Start-up (NumPy, the bank cache's index) makes tens of thousands of objects that last
+    until exit and no garbage, so the collector would only walk them over and over: about a
+    tenth of the time to the first question. They are frozen out of later collections, and
+    out of worker processes forked from this one. (Banks unpickled later pause collection
+    themselves.) Where collection was never paused (tests, other callers of ``main``)
+    nothing changes.
     """
     if not gc.isenabled():
         gc.freeze()

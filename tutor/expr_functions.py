@@ -25,7 +25,7 @@ _checked: list[tuple[float | int, ...]] = [()]
 def _numbers(values: object, name: str) -> tuple[float | int, ...]:
     """A list of numbers (plain ints and floats) or an error naming the function."""
     if values is _checked[0]:
-        return _checked[0]
+        return values
     if type(values) is not tuple:
         raise ExpressionError(f"{name} needs a list, not {_kind(values)}")
     if not set(map(type, values)) <= {int, float}:

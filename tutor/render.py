@@ -371,12 +371,22 @@ def strip_controls(text: str, keep_markers: bool = False) -> str:
     return _controls(keep_markers).sub("", text)
 
 
-# A worksheet shows the same hints, options and titles in every version: each is converted once.
-@functools.lru_cache(maxsize=2048)
 def to_html(marked: str) -> str:
     """Marked text as an HTML fragment: paragraphs, lists, MathML, all else escaped."""
+    return _to_html_cached(marked) if len(marked) <= _CACHED_UP_TO else _to_html(marked)
+
+
+# A worksheet shows the same hints, options and titles in every version: each is converted
+# once. Only texts of ordinary length are kept, so the cache stays a few megabytes at most.
+_CACHED_UP_TO = 2000
+
+
+def _to_html(marked: str) -> str:
     blocks = [b for b in re.split(r"\n\s*\n", marked.strip()) if b.strip()]
     return "\n".join(_html_block(block) for block in blocks)
+
+
+_to_html_cached = functools.lru_cache(maxsize=2048)(_to_html)
 
 
 def _html_block(block: str) -> str:
