@@ -117,6 +117,11 @@ def test_math_becomes_mathml_with_the_numbers_inside() -> None:
     [
         ("{{ z }}", None),
         ("{{ zz }}", "text uses the unknown name 'zz' (did you mean 'z'?)"),
+        ("{% if z > 0 %}{% set big = 2 %}{{ big }}{% endif %}", None),
+        (
+            "{% if z > 0 %}{% set big = 2 %}{{ bug }}{% endif %}",
+            "text uses the unknown name 'bug' (did you mean 'big'?)",
+        ),
         ("{{ range(10) }}", "texts cannot use call"),
         ("{{ z.__class__() }}", "texts cannot use call"),
         ("{% macro m() %}{{ m() }}{% endmacro %}", "texts cannot use macro"),

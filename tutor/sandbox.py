@@ -126,6 +126,9 @@ def template_problem(source: str, names: Iterable[str]) -> str | None:
     if problem:
         return problem
     known = set(names)
+    # Jinja counts a name set inside an ``if`` as undeclared, since the other branch leaves it
+    # unset; it is not a typo, and rendering (which tutor check does) catches a use where unset.
+    known |= {node.name for node in tree.find_all(nodes.Name) if node.ctx == "store"}
     for name in sorted(meta.find_undeclared_variables(tree) - known):
         hint = close_matches(name, sorted(known), n=1)
         more = f" (did you mean {hint[0]!r}?)" if hint else ""
