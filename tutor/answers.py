@@ -9,6 +9,7 @@ gradients like 1e-12 the tiny value is the answer and 0 is wrong.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import sys
@@ -39,14 +40,19 @@ HINT = "Type a number such as 0.0123, 1.2e-5 or 0.25^10."
 MAX_ANSWER_LENGTH = MAX_LENGTH["answer"]
 
 # Whole-text shapes that are not numbers here but clearly mean one; matched after stripping.
-# Patterns are kept as text and compiled (and cached) by ``re`` when an answer is first read:
-# the first question is on screen sooner.
+# Patterns are kept as text and compiled when an answer is first read (``_pattern``): the
+# first question is on screen sooner.
 _NONFINITE = r"(?i)([+-]?)\s*(inf|infinity|∞|nan)"
 _PERCENT = r"([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*%"
 _OTHER_BASE = r"[+-]?0[xXbBoO][0-9A-Za-z_]+"
 _SEPARATORS = ", \u00a0\u2009\u202f"  # comma, space, no-break space, thin spaces
 _THOUSANDS = rf"[+-]?[1-9][0-9]{{0,2}}([{_SEPARATORS}][0-9]{{3}})+(\.[0-9]*)?"
 _DECIMAL_COMMA = r"[+-]?[0-9]*,[0-9]+([eE][+-]?[0-9]+)?"
+
+
+@functools.cache
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text)
 
 
 def parse_answer(text: str, *, allow_nonfinite: bool = False) -> float:
@@ -72,7 +78,7 @@ def parse_answer(text: str, *, allow_nonfinite: bool = False) -> float:
 
 
 def _nonfinite(plain: str) -> float | None:
-    match = re.fullmatch(_NONFINITE, plain)
+    match = _pattern(_NONFINITE).fullmatch(plain)
     if match is None:
         return None
     if match.group(2).lower() == "nan":
@@ -83,16 +89,16 @@ def _nonfinite(plain: str) -> float | None:
 def _reject_lookalikes(plain: str) -> None:
     """Percentages, other bases, thousands separators and decimal commas get their own advice."""
     if "%" in plain:
-        match = re.fullmatch(_PERCENT, plain)
+        match = _pattern(_PERCENT).fullmatch(plain)
         number = match.group(1) if match else "5"
         message = f"Write percentages as decimals: for {number}%, type {_hundredth(number)}."
         raise AnswerFormatError(message)
-    if re.fullmatch(_OTHER_BASE, plain):
+    if _pattern(_OTHER_BASE).fullmatch(plain):
         raise AnswerFormatError(_in_decimal(plain))
-    if re.fullmatch(_THOUSANDS, plain):
+    if _pattern(_THOUSANDS).fullmatch(plain):
         digits = re.sub(f"[{_SEPARATORS}]", "", plain)
         raise AnswerFormatError(f"Don't use thousands separators: write {digits}.")
-    if re.fullmatch(_DECIMAL_COMMA, plain):
+    if _pattern(_DECIMAL_COMMA).fullmatch(plain):
         raise AnswerFormatError(f"Use a point for decimals: write {plain.replace(',', '.')}.")
 
 
@@ -137,7 +143,7 @@ def parse_choice(text: str, n_options: int) -> int:
     """The 0-based option a learner picked: ``a``, ``B``, ``(c)``, ``c)`` or the number ``2``."""
     if not 1 <= n_options <= 26:
         raise ValueError(f"n_options must be from 1 to 26, not {n_options}")
-    match = re.fullmatch(_CHOICE, text.strip().lower())
+    match = _pattern(_CHOICE).fullmatch(text.strip().lower())
     if match is None:
         raise AnswerFormatError(f"Type the letter of your choice: {_letters(n_options)}.")
     picked = match.group(1)
