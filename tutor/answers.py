@@ -52,6 +52,8 @@ _DECIMAL_COMMA = r"[+-]?[0-9]*,[0-9]+([eE][+-]?[0-9]+)?"
 
 @functools.cache
 def _pattern(text: str) -> re.Pattern[str]:
+    """``text`` compiled once. Not ``re.fullmatch(text, ...)``: every answer read goes through
+    four of these, and ``re``'s own cache lookup costs more than the match itself."""
     return re.compile(text)
 
 
