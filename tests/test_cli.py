@@ -72,6 +72,7 @@ def test_explain_json_names_the_variant() -> None:
     assert data["params"] == {"n": 16}
     assert data["answer"] == pytest.approx(0.25**16)
     assert data["tolerance"]["kind"] == "relative"
+    assert "\n" not in data["prompt"]  # one paragraph: JSON text is not wrapped for a terminal
 
 
 def test_explain_text() -> None:
@@ -183,6 +184,35 @@ def test_check_lists_every_problem_with_its_location(tmp_path: Path) -> None:
     ) in out
     assert f"{tmp_path / 'c.yaml'}:3: not valid YAML" in out
     assert lines[-1].endswith("3 problem(s).")
+
+
+def test_check_finds_ids_the_bundled_banks_already_use(tmp_path: Path) -> None:
+    bank = tmp_path / "mine.yaml"
+    bank.write_text(GOOD_BANK.replace("id: my-question", "id: sigmoid-chain-gradient"))
+    code, out = run("check", str(bank), "--seeds", "5")
+    assert code == 1
+    assert (
+        f"{bank}:3: question 'sigmoid-chain-gradient': question id already used by the bundled"
+        in out
+    )
+    assert "vanishing.yaml:8; rename it, or give this bank only with --only-banks" in out
+    assert run("check", str(bank), "--seeds", "5", "--only-banks")[0] == 0
+
+
+@pytest.mark.parametrize("command", ["explain", "grade"])
+def test_a_variant_id_names_the_variant(command: str) -> None:
+    answer = ["0.25^16"] if command == "grade" else []
+    by_id = run(command, "sigmoid-chain-gradient@11", *answer, "--json")
+    by_seed = run(command, "sigmoid-chain-gradient", "--seed", "11", *answer, "--json")
+    assert by_id == by_seed
+    assert json.loads(by_id[1])["seed"] == 11
+    code, out = run(command, "sigmoid-chain-gradient@11", *answer, "--seed", "12")
+    assert code == 2
+    assert "sigmoid-chain-gradient@11 names seed 11, but --seed is 12" in out
+    code, out = run(command, "sigmoid-chain-gradient", *answer)
+    assert code == 2
+    assert "give --seed, or a variant id such as sigmoid-chain-gradient@42" in out
+    assert "is not a variant id" in run(command, "sigmoid-chain-gradient@1e3", *answer)[1]
 
 
 def installed_tutor() -> str:

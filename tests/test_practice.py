@@ -197,7 +197,7 @@ def test_explain_cards_store_the_learners_own_rating(
 def test_an_unreadable_self_rating_is_asked_again() -> None:
     out = io.StringIO()
     assert ask_recall(Console(io.StringIO("meh\n3\n"), out, color=False)) == (True, "good")
-    assert "rate yourself with again, hard, good or easy" in out.getvalue()
+    assert "Rate yourself with again, hard, good or easy" in out.getvalue()
 
 
 def test_a_wrong_answer_comes_back_sooner_than_a_right_one(catalog: Catalog, store: Store) -> None:
@@ -281,6 +281,12 @@ def test_nothing_to_practice(catalog: Catalog, store: Store) -> None:
     assert run.report.ending == "empty"
     assert "Nothing to practice now" in run.transcript
     assert "Reviews due now: 0; next review in " in run.transcript
+
+
+def test_nothing_due_with_no_new_questions_asked_for(catalog: Catalog, store: Store) -> None:
+    run = run_session(store, pool_of(catalog, ARITHMETIC), new=0)
+    assert run.report.ending == "none-due"
+    assert "no reviews are due, and --new 0 asked for no new ones" in run.transcript
 
 
 # --- the command ----------------------------------------------------------------------------

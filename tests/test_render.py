@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tutor.render import CLOSE, OPEN, RenderError, render, strip_controls
+from tutor.render import CLOSE, OPEN, RenderError, render, strip_controls, to_terminal, wrap
 from tutor.sandbox import template_problem
 
 CONTEXT: dict[str, Any] = {
@@ -247,3 +247,24 @@ def test_stripping_controls_is_what_the_pattern_removes(text: str, keep_markers:
     assert strip_controls(text, keep_markers=keep_markers) == _STRIPPED[keep_markers].sub(
         "", normalized
     )
+
+
+def test_terminal_text_keeps_paragraphs_and_items_on_one_line_each() -> None:
+    text = to_terminal(
+        "A paragraph an editor\nwrapped.\n\n- an item\n  that goes on\n    x = 1  (kept)"
+    )
+    assert text == "A paragraph an editor wrapped.\n\n- an item that goes on\n    x = 1  (kept)"
+
+
+@pytest.mark.parametrize("width", [40, 60, 88])
+def test_wrap_fits_the_width_and_loses_no_word(width: int) -> None:
+    words = " ".join(f"word{i}" for i in range(60))
+    verbatim = f"    {words}"
+    text = f"Hint: {words}\n\n- {words}\n{verbatim}"
+    lines = wrap(text, width, hang="   ").split("\n")
+    assert all(len(line) <= width for line in lines if line != verbatim)
+    assert lines[-1] == verbatim  # an aligned formula is never re-wrapped
+    blank, bullet = lines.index(""), next(i for i, x in enumerate(lines) if x.startswith("- "))
+    assert all(line.startswith("   ") for line in lines[1:blank])  # the hang
+    assert all(line.startswith("  ") for line in lines[bullet + 1 : -1])  # under the item
+    assert " ".join(wrap(text, width).split()) == " ".join(text.split())

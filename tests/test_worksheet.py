@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import os
 import re
+import stat
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
@@ -644,6 +646,27 @@ def test_an_interrupted_write_leaves_no_temporary_file(
 def test_a_folder_is_not_a_target(tmp_path: Path, kinds: tuple[Question, ...]) -> None:
     with pytest.raises(WorksheetError, match="is a folder"):
         write_worksheet(tmp_path, kinds, WorksheetOptions(count=1))
+
+
+def test_a_link_is_followed_and_kept(tmp_path: Path) -> None:
+    real, link = tmp_path / "real.html", tmp_path / "link.html"
+    real.write_text("old")
+    link.symlink_to(real.name)
+    write_atomic(link, "new")
+    assert link.is_symlink()
+    assert real.read_text() == "new"
+
+
+def test_a_pipe_or_device_is_never_replaced(tmp_path: Path, kinds: tuple[Question, ...]) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for target in (pipe, Path(os.devnull)):
+        with pytest.raises(WorksheetError, match="it is not a regular file"):
+            write_worksheet(target, kinds, WorksheetOptions(count=1))
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
+    with pytest.raises(WorksheetError, match="File name too long"):
+        write_worksheet(tmp_path / ("a" * 300), kinds, WorksheetOptions(count=1))
 
 
 # ---------------------------------------------------------------------------------- CLI

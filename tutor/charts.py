@@ -214,11 +214,12 @@ def text_bar_chart(
     labels: Sequence[str],
     values: Sequence[float],
     *,
-    title: str,
+    title: str | None = None,
     log: bool = True,
     width: int = 40,
 ) -> str:
-    """Horizontal bars, one line per label, drawn with eighth blocks, value printed after.
+    """Horizontal bars, one line per label, drawn with eighth blocks, value printed after;
+    the title, if any, on the first line.
 
     The last line notes the scale, e.g. ``log scale 10⁻¹³ … 10⁰ (each █ ≈ ×2.1)``. ``width``
     is the length of a full bar in cells (at least 1). No trailing spaces, no final newline.
@@ -226,12 +227,12 @@ def text_bar_chart(
     numbers_ = _check_series(labels, values)
     if width < 1:
         raise TutorError(f"a chart needs a width of at least 1 cell, got {width}")
+    lines = [_clean(title)] if title else []
     if not numbers_:
-        return f"{_clean(title)}\n(no data)"
+        return "\n".join([*lines, "(no data)"])
     axis = _axis(numbers_, log)
     names = [_clean(label) for label in labels]
     label_width = max((display_width(n) for n in names), default=0)
-    lines = [_clean(title)]
     for name, value in zip(names, numbers_, strict=True):
         bar = _bar(axis.fraction(value) if axis else None, width)
         lines.append(f"{_pad(name, label_width, right=False)} │{bar} {_value_text(value)}")

@@ -26,6 +26,7 @@ from tutor.catalog import BankPathError, bank_files, data_dir
 from tutor.compiled import check_texts, compile_question
 from tutor.errors import AnswerFormatError, BankError
 from tutor.grading import grade_text
+from tutor.numfmt import counted
 from tutor.present import LETTERS, PartView
 from tutor.variant import Variant, make_variant
 
@@ -57,10 +58,12 @@ class CheckStats:
 
 
 def check_paths(
-    paths: Sequence[Path], seeds: int, jobs: int | None = None
+    paths: Sequence[Path], seeds: int, jobs: int | None = None, *, beside_bundled: bool = True
 ) -> tuple[list[Problem], CheckStats]:
     """Check the banks at ``paths`` (the bundled banks if empty) over ``seeds`` seeds each.
 
+    With ``beside_bundled``, banks at ``paths`` are meant to be used beside the bundled ones
+    (``--bank``), so a question id the bundled banks already use is a problem too.
     Questions are independent, so with ``jobs`` > 1 (default: one per CPU) they are checked
     in worker processes; the report is in bank order either way.
     """
@@ -70,6 +73,8 @@ def check_paths(
     banks = _load_all(paths, problems)
     stats.banks = len(banks)
     problems += _duplicate_ids(banks)
+    if paths and beside_bundled:
+        problems += _bundled_ids(banks)
     questions = [q for bank in banks for q in bank.questions]
     stats.questions = len(questions)
     for found, variants in _map(_check_one, [(q, seeds) for q in questions], jobs):
@@ -121,6 +126,20 @@ def _duplicate_ids(banks: Sequence[Bank]) -> list[Problem]:
             problems.append(Problem(q.source.path, q.source.line, q.id, message))
         first.setdefault(q.id, q)
     return problems
+
+
+def _bundled_ids(banks: Sequence[Bank]) -> list[Problem]:
+    """Questions whose id a bundled question already has (a bundled file itself is fine)."""
+    bundled = _load_all([], [])
+    taken = {q.id: q.source for bank in bundled for q in bank.questions}
+    ours = {Path(bank.path).resolve() for bank in bundled}
+    return [
+        Problem(q.source.path, q.source.line, q.id,
+                f"question id already used by the bundled {taken[q.id].path}:{taken[q.id].line}"
+                "; rename it, or give this bank only with --only-banks")
+        for bank in banks if Path(bank.path).resolve() not in ours
+        for q in bank.questions if q.id in taken
+    ]  # fmt: skip
 
 
 def _unique(problems: Iterator[Problem]) -> list[Problem]:
@@ -252,8 +271,8 @@ def report_lines(problems: Sequence[Problem], stats: CheckStats) -> list[str]:
     """The problems, one per line, then a closing summary line."""
     lines = [str(p) for p in problems]
     summary = (
-        f"Checked {stats.questions} questions in {stats.banks} banks over "
-        f"{stats.variants} variants in {stats.seconds:.1f}s"
+        f"Checked {counted(stats.questions, 'question')} in {counted(stats.banks, 'bank')} "
+        f"over {counted(stats.variants, 'variant')} in {stats.seconds:.1f}s"
     )
     lines.append(
         f"{summary}: {len(problems)} problem(s)." if problems else f"{summary}: no problems."

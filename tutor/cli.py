@@ -73,6 +73,27 @@ def seed_option(required: bool = False) -> Callable[[F], F]:
     )
 
 
+def variant_of(question_id: str, seed: int | None) -> tuple[str, int | None]:
+    """The question id and seed from ``QUESTION_ID`` and ``--seed``; ``QUESTION_ID`` may be a
+    variant id, ``question-id@seed``, as summaries and answer keys print it."""
+    name, at, number = question_id.partition("@")
+    if not at:
+        return name, seed
+    if not (number.isdigit() and int(number) < 2**63):
+        raise click.BadParameter(f"{question_id!r} is not a variant id (question-id@seed)")
+    if seed is not None and seed != int(number):
+        raise click.UsageError(f"{question_id} names seed {number}, but --seed is {seed}")
+    return name, int(number)
+
+
+def needs_seed(question_id: str, seed: int | None) -> tuple[str, int]:
+    """:func:`variant_of` where a seed is required, by ``--seed`` or in the variant id."""
+    name, chosen = variant_of(question_id, seed)
+    if chosen is None:
+        raise click.UsageError(f"give --seed, or a variant id such as {name}@42")
+    return name, chosen
+
+
 def start_up_over() -> None:
     """Resume cycle collection, which ``tutor.__main__.run`` pauses during start-up.
 
@@ -137,7 +158,11 @@ def _one_blas_thread() -> None:
 )
 @seed_option()
 @click.option("--difficulty", type=click.IntRange(1, 3), help="Only this difficulty (1-3).")
-@click.option("--question", "question_id", help="Ask this one question (with --seed to replay).")
+@click.option(
+    "--question",
+    "question_id",
+    help="Ask this one question (replay a variant with --seed, or as question-id@seed).",
+)
 @click.option("--no-record", is_flag=True, help="Do not save answers to the progress file.")
 @db_option
 @bank_options
@@ -159,7 +184,7 @@ def quiz(
       tutor quiz                              five questions on every topic
       tutor quiz --topic vanishing -n 3 --seed 7
       tutor quiz --question sigmoid-chain-gradient --seed 1234
-      printf '0.25\\n' | tutor quiz --question sigmoid-derivative --seed 1
+      printf '0.25^16\\n' | tutor quiz --question sigmoid-chain-gradient@11
       tutor quiz --no-record                  without saving progress
 
     Every answer is saved to your progress file (as in `tutor practice`, so `tutor stats`
@@ -169,6 +194,8 @@ def quiz(
     from tutor.terminal import Console
     from tutor.variant import make_variant
 
+    if question_id:
+        question_id, seed = variant_of(question_id, seed)
     catalog = load(banks, only_banks)
     seed = random_seed() if seed is None else seed
     if question_id:
@@ -326,24 +353,27 @@ def list_questions(as_json: bool, banks: tuple[Path, ...], only_banks: bool) -> 
 
 @main.command()
 @click.argument("question_id")
-@seed_option(required=True)
+@seed_option()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @bank_options
 def explain(
-    question_id: str, seed: int, as_json: bool, banks: tuple[Path, ...], only_banks: bool
+    question_id: str, seed: int | None, as_json: bool, banks: tuple[Path, ...], only_banks: bool
 ) -> None:
     """Show one variant: its prompt, answer and worked explanation.
+
+    QUESTION_ID with --seed names the variant, or give its variant id, question-id@seed.
 
     \b
     Examples:
       tutor explain sigmoid-chain-gradient --seed 42
-      tutor explain sigmoid-chain-gradient --seed 42 --json
+      tutor explain sigmoid-chain-gradient@42 --json
     """
     from tutor.present import describe
     from tutor.terminal import Console
     from tutor.variant import make_variant
 
-    variant = make_variant(load(banks, only_banks).get(question_id), seed)
+    question_id, chosen = needs_seed(question_id, seed)
+    variant = make_variant(load(banks, only_banks).get(question_id), chosen)
     if as_json:
         emit_json(describe(variant))
     else:
@@ -353,7 +383,7 @@ def explain(
 @main.command()
 @click.argument("question_id")
 @click.argument("answer")
-@seed_option(required=True)
+@seed_option()
 @click.option(
     "--part",
     type=click.IntRange(1, 50),
@@ -366,7 +396,7 @@ def explain(
 def grade(
     question_id: str,
     answer: str,
-    seed: int,
+    seed: int | None,
     part: int,
     as_json: bool,
     banks: tuple[Path, ...],
@@ -374,15 +404,19 @@ def grade(
 ) -> None:
     """Grade one answer to one variant, for scripts and integrations.
 
+    QUESTION_ID with --seed names the variant, or give its variant id, question-id@seed.
+
     \b
     Examples:
       tutor grade sigmoid-chain-gradient --seed 42 "0.25^10"
-      tutor grade sigmoid-chain-gradient --seed 42 9.5e-7 --json
+      tutor grade sigmoid-chain-gradient@42 9.5e-7 --json
     """
     from tutor.grading import grade_report
+    from tutor.terminal import Console
     from tutor.variant import make_variant
 
-    variant = make_variant(load(banks, only_banks).get(question_id), seed)
+    question_id, chosen = needs_seed(question_id, seed)
+    variant = make_variant(load(banks, only_banks).get(question_id), chosen)
     if part > len(variant.parts):
         raise TutorError(
             f"{question_id} has {len(variant.parts)} part(s); --part {part} is too big"
@@ -396,7 +430,7 @@ def grade(
     else:
         click.echo("correct" if result["correct"] else "incorrect")
         if result["feedback"]:
-            click.echo(result["feedback"])
+            Console().prose(result["feedback"])
 
 
 @main.command()
@@ -413,22 +447,30 @@ def grade(
     show_default=True,
     help="Seeds to try per question.",
 )
-def check(paths: tuple[Path, ...], seeds: int, jobs: int | None) -> None:
+@click.option(
+    "--only-banks",
+    is_flag=True,
+    help="The banks will replace the bundled ones: do not compare their ids with them.",
+)
+def check(paths: tuple[Path, ...], seeds: int, jobs: int | None, only_banks: bool) -> None:
     """Validate banks and try every question over many seeds.
 
-    With no PATH, checks the bundled banks. Lists every problem with file, line and question
-    id, and exits with status 1 if there is any.
+    With no PATH, checks the bundled banks. A PATH's banks are checked as `--bank` would use
+    them, beside the bundled ones, so a question id those already use is a problem too (not
+    with --only-banks). Lists every problem with file, line and question id, and exits with
+    status 1 if there is any. The bundled banks take a few minutes over 500 seeds.
 
     \b
     Examples:
       tutor check
       tutor check my-bank.yaml --seeds 500
+      tutor check my-banks/ --only-banks --jobs 2
     """
     _one_blas_thread()
     from tutor.check import check_paths, report_lines
 
     start_up_over()
-    problems, stats = check_paths(list(paths), seeds, jobs)
+    problems, stats = check_paths(list(paths), seeds, jobs, beside_bundled=not only_banks)
     for line in report_lines(problems, stats):
         click.echo(line)
     if problems:

@@ -123,3 +123,8 @@ def _scientific(mantissa: str, exponent: int, style: Style) -> str:
         power = str(exponent).replace("-", "\u2212")
         return f"{mantissa}&#8239;×&#8239;10<sup>{power}</sup>"
     return f"{mantissa} × 10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless there is exactly one: "1 bank", "3 banks"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -26,6 +26,7 @@ from fsrs import Rating
 from tutor import schedule, stats
 from tutor.bankspec import Question
 from tutor.errors import AnswerFormatError
+from tutor.numfmt import counted
 from tutor.quiz import Asker, EndOfInput, QuestionResult, Submission, format_duration
 from tutor.recording import StoreRecorder
 from tutor.session_plan import (
@@ -47,7 +48,7 @@ TOPICS_IN_REPORT = 3
 SEED_RANGE = 1_000_000  # the range `tutor quiz --seed` replays; ample for fresh numbers
 
 #: How the session ended: time up, queue done, input ended or Ctrl-C, or nothing to ask.
-Ending = Literal["time", "done", "interrupted", "empty"]
+Ending = Literal["time", "done", "interrupted", "empty", "none-due"]
 
 
 def random_seed() -> int:
@@ -146,7 +147,10 @@ class Session:
             self.pool, self.store.progress(), self.settings.now(), self.settings.new_count
         )
         self._announce(queue)
-        ending = self._loop(queue) if queue else "empty"
+        if queue:
+            ending: Ending = self._loop(queue)
+        else:  # with --new 0 there may be new questions left, just none asked for
+            ending = "empty" if self.settings.new_count else "none-due"
         return self._report(ending)
 
     def time_left(self) -> float:
@@ -265,8 +269,7 @@ def until_text(moment: datetime, now: datetime) -> str:
     seconds = max(0.0, (moment - now).total_seconds())
     for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
         if seconds >= size:
-            count = round(seconds / size)
-            return f"in {count} {unit}{'' if count == 1 else 's'}"
+            return f"in {counted(round(seconds / size), unit)}"
     return "in less than a minute"
 
 
@@ -275,6 +278,7 @@ _ENDINGS: dict[Ending, str] = {
     "done": "Every planned question was asked.",
     "interrupted": "The session was ended early.",
     "empty": "Nothing to practice now: no reviews are due and no new questions are left.",
+    "none-due": "Nothing to practice now: no reviews are due, and --new 0 asked for no new ones.",
 }
 
 

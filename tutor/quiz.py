@@ -56,8 +56,8 @@ def ask_covered(console: Console) -> tuple[bool, str | None]:
             raise EndOfInput
         try:
             return parse_bool(text), None
-        except AnswerFormatError as exc:
-            console.say(str(exc), "warn")
+        except AnswerFormatError:
+            console.say("Type y or n (or yes or no).", "warn")
 
 
 class PartResult(NamedTuple):
@@ -152,19 +152,19 @@ class Asker:
         return QuestionResult(variant, results, self.clock() - start)
 
     def _ask_part(self, view: PartView, start: float) -> PartResult:
-        say = self.console.say
+        say, prose = self.console.say, self.console.prose
         if view.stem:
-            say(view.stem)
+            prose(view.stem)
         if len(view.variant.parts) > 1:
             say(f"Part {view.index + 1} of {len(view.variant.parts)}", "bold")
-        say(view.prompt)
+        prose(view.prompt)
         self.console.figures(view, "prompt")
-        self.console.lines(view.options())
+        self.console.options(view.options())
         if view.part.type == "explain":
             return self._explain(view, start)
         result = self._attempts(view, start)
         if not result.verdict.correct:
-            say(f"The answer: {view.answer_text()}", "bold")
+            prose(f"The answer: {view.answer_text()}", "bold")
         self._explain_after(view)
         return result
 
@@ -215,7 +215,7 @@ class Asker:
         try:
             return grade_text(view.variant, view.index, text)
         except AnswerFormatError as exc:
-            self.console.say(f"{exc} (This try did not count.)", "warn")
+            self.console.prose(f"{exc} (This try did not count.)", "warn")
             return None
 
     def _verdict(self, view: PartView, verdict: Verdict) -> None:
@@ -225,25 +225,25 @@ class Asker:
         self.console.say("✗ Not quite.", "bad")
         feedback = view.feedback(verdict)
         if feedback:
-            self.console.say(feedback)
+            self.console.prose(feedback)
 
     def _help(self, view: PartView, given: int) -> int:
         if not view.has_more_help(given):
             self.console.say("Try again.", "hint")
             return 0
         label = "Hint" if given < len(view.part.hints) else "Partial working"
-        self.console.say(f"{label}: {view.hint(given)}", "hint")
+        self.console.prose(f"{label}: {view.hint(given)}", "hint")
         return 1
 
     def _explain_after(self, view: PartView) -> None:
         self.console.say("Explanation", "title")
-        self.console.say(view.explanation)
+        self.console.prose(view.explanation)
         self.console.figures(view, "explanation")
 
     def _explain(self, view: PartView, start: float) -> PartResult:
         text = self._ask("Your answer (Enter to see the model answer): ")
         self.console.say("Model answer", "title")
-        self.console.say(view.model_answer)
+        self.console.prose(view.model_answer)
         knew, rating = self.self_rate(self.console)
         verdict = self_rated(knew)
         elapsed = self.clock() - start

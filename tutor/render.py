@@ -32,7 +32,7 @@ MAX_SOURCE = 20_000
 MAX_OUTPUT = 100_000
 # A number between markers, as repr() spells a float: 0.25, 9.5449e-07, -inf, nan.
 _MARKER = re.compile(f"{OPEN}(-?(?:[0-9]+\\.?[0-9]*(?:e[-+][0-9]+)?|inf|nan))\\|([0-9]+){CLOSE}")
-WIDTH = 88  # terminal paragraphs are wrapped to this many columns
+WIDTH = 88  # terminal paragraphs are wrapped to at most this many columns
 # Control (Cc), format/bidi (some Cf), private-use (Co) and surrogate (Cs) characters; the
 # pattern for keep_markers spares our number markers, which are private-use characters.
 _UNSAFE = "\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff"
@@ -311,36 +311,45 @@ def _number_mathml(value: float, sig: int, raised: bool = False) -> str:
 
 
 def to_terminal(marked: str) -> str:
-    """Marked text as plain terminal text: Unicode math, no control characters, paragraphs
-    wrapped to the terminal's width."""
+    """Marked text as plain terminal text: Unicode math, no control characters, one line per
+    paragraph or list item (the console wraps them to its width with :func:`wrap`)."""
     pieces = []
     for mode, segment in split_math_modes(marked):
         pieces.append(_numbers(segment, "unicode") if mode == "text" else _math_terminal(segment))
-    return strip_controls(reflow("".join(pieces).replace("**", "")))
+    return strip_controls(unwrap("".join(pieces).replace("**", "")))
 
 
-def reflow(text: str, width: int = WIDTH) -> str:
-    """Re-wrap each paragraph (blocks between blank lines) to ``width`` columns.
+def unwrap(text: str) -> str:
+    """Each paragraph (blocks between blank lines) and each list item on one line.
 
     A bank's line breaks are where its author's editor wrapped, not where a terminal should;
     a line starting with ``- `` begins a list item, and a line indented four spaces is kept
     exactly as written (for an aligned formula).
     """
     blocks = re.split(r"\n[ \t]*\n", text.strip("\n"))
-    return "\n\n".join("\n".join(_wrapped(block, width)) for block in blocks)
+    return "\n\n".join("\n".join(_joined(block)) for block in blocks)
 
 
-def _wrapped(block: str, width: int) -> list[str]:
-    lines: list[str] = []
-    for prefix, text in _items(block):
-        if prefix is None:
-            lines.append(text)
-            continue
-        indent = " " * len(prefix)
-        wrapped = textwrap.wrap(text, width, initial_indent=prefix, subsequent_indent=indent,
-                                break_long_words=False, break_on_hyphens=False)  # fmt: skip
-        lines += wrapped or [prefix.rstrip()]
-    return lines
+def _joined(block: str) -> list[str]:
+    return [text if prefix is None else f"{prefix}{text}" for prefix, text in _items(block)]
+
+
+def wrap(text: str, width: int = WIDTH, hang: str = "") -> str:
+    """Unwrapped text (see :func:`unwrap`) wrapped to ``width`` columns.
+
+    A list item's lines are indented under its text, those of any other line by ``hang``; a
+    line indented four spaces is kept as it is.
+    """
+    return "\n".join(_wrapped_line(line, width, hang) for line in text.split("\n"))
+
+
+def _wrapped_line(line: str, width: int, hang: str) -> str:
+    if line.startswith("    ") or len(line) <= width:
+        return line
+    indent = "  " if line.startswith("- ") else hang
+    lines = textwrap.wrap(line, width, subsequent_indent=indent,
+                          break_long_words=False, break_on_hyphens=False)  # fmt: skip
+    return "\n".join(lines)
 
 
 def _items(block: str) -> list[tuple[str | None, str]]:

@@ -82,7 +82,7 @@ def rate_self(text: str) -> Rating:
     """
     rating = _SELF_RATINGS.get(text.strip().lower())
     if rating is None:
-        raise AnswerFormatError("rate yourself with again, hard, good or easy (or 1, 2, 3, 4)")
+        raise AnswerFormatError("Rate yourself with again, hard, good or easy (or 1, 2, 3, 4).")
     return rating
 
 

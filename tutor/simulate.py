@@ -308,7 +308,8 @@ def run_text(run: SimulateRun) -> str:
     ]
     if run.training is not None:
         blocks.append(_training_text(run.options, run.training))
-    blocks.append(f"Diagnosis: {run.diagnosis.summary}")
+    before = " of the network before training" if run.training is not None else ""
+    blocks.append(f"Diagnosis{before}: {run.diagnosis.summary}")
     return "\n\n".join(blocks)
 
 

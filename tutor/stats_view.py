@@ -18,6 +18,7 @@ from typing import Any
 from tutor import progress_io, stats
 from tutor.bankspec import Question
 from tutor.charts import text_bar_chart, text_table
+from tutor.numfmt import counted
 from tutor.session_plan import templates_by_topic
 from tutor.stats import DayCount, MistakeCount, Summary, TopicStats
 from tutor.store import Progress, open_store, resolve_path
@@ -81,10 +82,6 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 # --------------------------------------------------------------------------- text
 
 
@@ -108,7 +105,7 @@ def stats_text(view: StatsView) -> str:
 def _overview(view: StatsView) -> str:
     s = view.summary
     due = s.due
-    streak = f"Streak: {_plural(s.streak.current, 'day')} (longest {s.streak.longest})"
+    streak = f"Streak: {counted(s.streak.current, 'day')} (longest {s.streak.longest})"
     return "\n".join(
         [
             f"Progress in {view.path}",

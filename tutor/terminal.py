@@ -9,6 +9,7 @@ like the interactive session, and the end of input is reported as ``None``.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterable
 from typing import Literal, TextIO
@@ -17,7 +18,7 @@ import click
 
 from tutor.bankspec import Show
 from tutor.present import PartView
-from tutor.render import strip_controls
+from tutor.render import WIDTH, strip_controls, wrap
 from tutor.variant import Variant
 
 Style = Literal["title", "ok", "bad", "hint", "dim", "bold", "warn"]
@@ -47,10 +48,16 @@ class Console:
         self.stdout = stdout or sys.stdout
         self.color = wants_color(self.stdout) if color is None else color
         self.echo_input = not _isatty(self.stdin)
+        self.width = text_width(self.stdout)
 
     def say(self, text: str = "", style: Style | None = None) -> None:
-        """Write a line (or block) of text."""
+        """Write a line (or block) of text as it is."""
         self.write(text + "\n", style)
+
+    def prose(self, text: str, style: Style | None = None, hang: str = "") -> None:
+        """Write running text (a rendered bank text, a message), wrapped to the width;
+        ``hang`` indents its continuation lines."""
+        self.say(wrap(text, self.width, hang), style)
 
     def write(self, text: str, style: Style | None = None) -> None:
         clean = strip_controls(text)
@@ -83,10 +90,12 @@ class Console:
         from tutor.charts import text_bar_chart, text_table  # only for questions that have them
 
         for table in tables:
-            self.say(text_table(table.headers, table.rows, title=table.title))
+            if table.title:
+                self.prose(table.title)
+            self.say(text_table(table.headers, table.rows))
         for chart in charts:
-            title = f"{chart.title} ({chart.value_label})" if chart.value_label else chart.title
-            self.say(text_bar_chart(chart.labels, chart.values, title=title))
+            self.prose(f"{chart.title} ({chart.value_label})" if chart.value_label else chart.title)
+            self.say(text_bar_chart(chart.labels, chart.values))
 
     def variant_in_full(self, variant: Variant) -> None:
         """A variant with everything: prompt, figures, options, answer, explanation."""
@@ -94,26 +103,39 @@ class Console:
         for i in range(len(variant.parts)):
             view = PartView(variant, i, "terminal")
             if view.stem:
-                self.say(view.stem)
+                self.prose(view.stem)
             if len(variant.parts) > 1:
                 self.say(f"Part {i + 1}", "bold")
-            self.say(view.prompt)
+            self.prose(view.prompt)
             self.figures(view, "prompt")
-            self.lines(view.options())
+            self.options(view.options())
             if view.part.type == "explain":
                 self.say("Model answer:", "ok")
-                self.say(view.model_answer)
+                self.prose(view.model_answer)
             else:
                 numeric = view.part.type == "numeric"
                 tolerance = f"  ({view.tolerance_text()})" if numeric else ""
-                self.say(f"Answer: {view.answer_text()}{tolerance}", "ok")
+                self.prose(f"Answer: {view.answer_text()}{tolerance}", "ok")
             if view.explanation:
-                self.say(view.explanation)
+                self.prose(view.explanation)
             self.figures(view, "explanation")
 
     def lines(self, items: Iterable[str]) -> None:
         for item in items:
             self.say(item)
+
+    def options(self, items: Iterable[str]) -> None:
+        """Lettered options ("A. text"), each wrapped under its own text."""
+        for item in items:
+            self.prose(item, hang="   ")
+
+
+def text_width(stream: TextIO) -> int:
+    """Columns for running text: the terminal's width (less one, as some terminals wrap a
+    full line early) up to :data:`WIDTH`; :data:`WIDTH` when writing to a pipe or file."""
+    if not _isatty(stream):
+        return WIDTH
+    return max(40, min(WIDTH, shutil.get_terminal_size((WIDTH + 1, 24)).columns - 1))
 
 
 def _isatty(stream: TextIO) -> bool:

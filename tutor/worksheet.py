@@ -19,6 +19,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -343,8 +344,8 @@ def write_worksheet(
     path: Path, pool: Sequence[Question], options: WorksheetOptions, jobs: int | None = None
 ) -> list[Path]:
     """Build the worksheet and write it (and its key file); return the paths written."""
-    if path.is_dir():
-        raise WorksheetError(f"{path} is a folder; give a file name such as {path / 'sheet.html'}")
+    for target in (path, key_path(path)) if options.key == "separate" else (path,):
+        writable_target(target)
     worksheet = build_worksheet(pool, options, jobs)
     written = []
     if worksheet.key_bytes is not None:
@@ -354,13 +355,32 @@ def write_worksheet(
     return [path, *written]
 
 
+def writable_target(path: Path) -> Path:
+    """The file to replace when writing ``path``: the file a symbolic link points to (the link
+    stays a link), never a device, pipe or folder, which a rename would replace."""
+    try:
+        target = path.resolve()
+        mode = target.stat().st_mode if target.exists() else stat.S_IFREG
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links
+        raise WorksheetError(
+            f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
+    if stat.S_ISDIR(mode):
+        raise WorksheetError(f"{path} is a folder; give a file name such as {path / 'sheet.html'}")
+    if not stat.S_ISREG(mode):
+        raise WorksheetError(f"cannot write {path}: it is not a regular file")
+    return target
+
+
 def write_atomic(path: Path, text: str | bytes) -> None:
     """Write ``text`` (bytes, or text in UTF-8) so that ``path`` holds the old file or the whole
     new one, never a part.
 
     The bytes go to a temporary file in the same folder, are flushed to disk, and the file is
-    renamed over ``path`` (a rename within one file system is atomic).
+    renamed over ``path`` (a rename within one file system is atomic). A symbolic link is
+    followed; a device, pipe or folder at ``path`` is refused (see :func:`writable_target`).
     """
+    path = writable_target(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with temporary.open("wb") as handle:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tutor.errors import SimulationError
+from tutor.numfmt import format_number
 from tutor.sim._arrays import quiet
 from tutor.sim.activations import RELU_FAMILY, get_activation
 from tutor.sim.builders import NetworkReport
@@ -99,11 +100,13 @@ def diagnose_training(result: TrainResult) -> Diagnosis:
         )
         return Diagnosis("exploding", None, fix, summary)
     if last > PROBLEM_FACTOR * first:
-        summary = f"Training blew up: the loss grew from {first:.3g} to {last:.3g}; fix: {fix}."
+        grew = f"the loss grew from {format_number(first)} to {format_number(last)}"
+        summary = f"Training blew up: {grew}; fix: {fix}."
         return Diagnosis("exploding", None, fix, summary)
     steps = len(result.loss) - 1
     summary = (
-        f"Training stayed finite: the loss went from {first:.3g} to {last:.3g} in {steps} steps."
+        f"Training stayed finite: the loss went from {format_number(first)} to "
+        f"{format_number(last)} in {steps} steps."
     )
     return Diagnosis("healthy", None, "no fix needed", summary)
 
@@ -155,8 +158,9 @@ def _problem(report: NetworkReport, kind: str, ratio: np.ndarray, decades: float
         verb = "falls" if kind == "vanishing" else "grows"
         per_layer = 10 ** (decades / max(depth - extreme, 1))
         evidence = (
-            f"the backward signal dL/dh {verb} by a factor of {10 ** abs(decades):.2g} from "
-            f"layer {depth} to layer {extreme} (about x{per_layer:.2g} per layer)"
+            f"the backward signal dL/dh {verb} by a factor of "
+            f"{format_number(10 ** abs(decades), 2)} from layer {depth} to layer {extreme} "
+            f"(about ×{format_number(per_layer, 2)} per layer)"
         )
     summary = f"{kind.capitalize()} gradients from layer {onset}: {evidence}; fix: {fix}."
     return Diagnosis(kind, onset, fix, summary)
