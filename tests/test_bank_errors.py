@@ -109,6 +109,14 @@ QUESTION_CASES = [
     ("bad mistake name", "    hints:", "    mistakes:\n      Slip Up: {answer: '1', feedback: x}\n    hints:",
      "b.yaml:13: question 'q1': mistake name 'Slip Up': use lower-case letters, digits and '-'"),
     ("reserved name", "      z: {float", "      answer: {float", "b.yaml:7: question 'q1': 'answer' cannot be a name: use letters, digits and '_'"),
+    ("a 5000-digit number", "    concepts: [C3]\n", "    concepts: [C3]\n    difficulty: " + "9" * 5000 + "\n",
+     "b.yaml:6: question 'q1': 'difficulty' must be a whole number, not a number (inf)"),
+    ("an int too big for a float", "[-2, 2]", "[-2, 1" + "0" * 400 + "]",
+     "b.yaml:7: question 'q1': item 2 must be a finite number"),
+    ("a step too fine", "round: 1}", "step: 1e-300}",
+     "b.yaml:7: question 'q1': 'step' divides the range into more than 1,000,000,000 steps"),
+    ("27 mistakes", "    hints:", "    mistakes:\n" + "".join(f"      m{i}: {{answer: '{i}', feedback: x}}\n" for i in range(27)) + "    hints:",
+     "b.yaml:12: question 'q1': a part names at most 26 mistakes"),
 ]  # fmt: skip
 
 
@@ -141,6 +149,10 @@ COMPILE_CASES = [
      "b.yaml:10: question 'q1': texts cannot use '**' (compute powers in 'values')"),
     ("include in a text", "{{ z }}?", "{% include '/etc/passwd' %}",
      "b.yaml:10: question 'q1': texts cannot use include"),
+    ("a filter outside the sandbox's", "{{ z }}?", "{{ z|safe }}?",
+     "b.yaml:10: question 'q1': text does not parse: No filter named 'safe'. (line 1 of the text)"),
+    ("a text nested too deeply", "{{ z }}?", "{{ " + "(" * 70 + "z" + ")" * 70 + " }}?",
+     "b.yaml:10: question 'q1': text nested too deeply"),
 ]  # fmt: skip
 
 
@@ -161,6 +173,16 @@ def test_a_forbidden_text_is_refused_when_rendered_even_without_a_check() -> Non
     question = parse_bank(broken("{{ z }}?", "{% include '/etc/passwd' %}"), "b.yaml").questions[0]
     view = PartView(make_variant(question, 0), 0, "terminal")
     with pytest.raises(BankError, match="texts cannot use include"):
+        _ = view.prompt
+
+
+def test_a_text_too_deep_to_compile_is_refused_when_rendered() -> None:
+    from tutor.present import PartView
+
+    deep = "{% if z %}" * 100 + "x" + "{% endif %}" * 100  # parses, but Python cannot compile it
+    question = parse_bank(broken("{{ z }}?", deep), "b.yaml").questions[0]
+    view = PartView(make_variant(question, 0), 0, "terminal")
+    with pytest.raises(BankError, match=r"b\.yaml:3: question 'q1': text nested too deeply"):
         _ = view.prompt
 
 
@@ -198,6 +220,9 @@ def test_files_that_cannot_be_read(tmp_path: Path) -> None:
 def test_size_and_nesting_are_capped() -> None:
     deep = "topic: t\nquestions:\n" + "".join("  " * i + "- \n" for i in range(1, 40))
     assert "nested more than 24 levels deep" in error_of(deep)
+    # Deep enough to overflow the YAML parser's own stack, were it not counted first.
+    flow = "topic: t\nquestions:\n  - " + "[" * 60_000 + "]" * 60_000 + "\n"
+    assert error_of(flow) == "b.yaml:3: nested more than 24 levels deep"
     huge = "topic: t\nquestions:\n" + "  - id: x\n" * 120_000
     assert error_of(huge) == "b.yaml: file is larger than 1000 kB"
 
@@ -239,3 +264,21 @@ def test_a_right_option_that_names_a_mistake_reports_no_mistake() -> None:
         assert verdict.correct and verdict.mistake is None
         wrong = grade_text(variant, 0, LETTERS[1 - right])
         assert not wrong.correct and wrong.mistake in ("said-one", "said-two")
+
+
+def test_a_chart_needs_one_label_per_value() -> None:
+    from tutor.present import PartView
+
+    chart = "    chart: {title: Bars, values: '[1, 2, 3]', labels: \"['a']\"}\n    hints:"
+    question = parse_bank(broken("    hints:", chart), "b.yaml").questions[0]
+    view = PartView(make_variant(question, 0), 0, "html")
+    with pytest.raises(BankError, match="chart 'Bars': 1 labels for 3 values"):
+        view.charts("explanation")
+
+
+def test_batch_norm_of_equal_values_needs_a_positive_eps() -> None:
+    model = "model: batch_norm, z: [1, 1], gamma: 1, beta: 0, eps: 0"
+    text = broken("model: activation, name: sigmoid, z: z", model)
+    question = parse_bank(text.replace("act.derivative", "act.out[0]"), "b.yaml").questions[0]
+    with pytest.raises(BankError, match="a batch of equal values has variance 0: it needs eps > 0"):
+        make_variant(question, 0)

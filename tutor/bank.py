@@ -39,6 +39,8 @@ F = TypeVar("F", TableSpec, ChartSpec)
 MAX_QUESTIONS = 500
 MAX_PARAMS = 40
 MAX_LIST = 200
+MAX_OPTIONS = 26  # lettered A to Z; also the most parts and the most mistakes per part
+MAX_STEPS = 10**9  # the most steps a float range may have: more is not a step, it is a typo
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 RESERVED = frozenset(
@@ -156,6 +158,8 @@ def _question(
 
 def _parts(reader: FieldReader, q: YamlMap) -> tuple[Part, ...]:
     items = reader.sequence(q, "parts", min_items=1)
+    if len(items) > MAX_OPTIONS:
+        reader.fail(q, "parts", f"a question has at most {MAX_OPTIONS} parts")
     return tuple(
         _part(reader, reader.mapping(items, i, item), nested=True) for i, item in enumerate(items)
     )
@@ -279,6 +283,8 @@ def _mistakes(reader: FieldReader, m: YamlMap, kind: str) -> tuple[MistakeSpec, 
     if m.get("mistakes") is None:
         return ()
     table = reader.mapping(m, "mistakes", m["mistakes"])
+    if len(table) > MAX_OPTIONS:
+        reader.fail(m, "mistakes", f"a part names at most {MAX_OPTIONS} mistakes")
     result = []
     for name, value in table.items():
         _check_slug(reader, table, name, "mistake name")
@@ -297,6 +303,8 @@ def _mistakes(reader: FieldReader, m: YamlMap, kind: str) -> tuple[MistakeSpec, 
 
 def _options(reader: FieldReader, m: YamlMap) -> tuple[OptionSpec, ...]:
     items = reader.sequence(m, "options")
+    if len(items) > MAX_OPTIONS:
+        reader.fail(m, "options", f"a multiple-choice part has at most {MAX_OPTIONS} options")
     options = []
     for i, item in enumerate(items):
         spec = reader.mapping(items, i, item)
@@ -370,6 +378,8 @@ def _range_param(reader: FieldReader, spec: YamlMap, name: str, kind: str, line:
     step = reader.number(spec, "step") if "step" in spec else None
     if step is not None and (step <= 0 or (kind == "int" and step != int(step))):
         reader.fail(spec, "step", "'step' must be a positive number (whole, for int ranges)")
+    if step is not None and not (high - low) / step <= MAX_STEPS:
+        reader.fail(spec, "step", f"'step' divides the range into more than {MAX_STEPS:,} steps")
     log = reader.flag(spec, "log")
     if log and low <= 0:
         reader.fail(spec, "log", "a log-uniform range must be above zero")

@@ -146,7 +146,7 @@ def _unique(problems: Iterator[Problem]) -> list[Problem]:
     """One report per distinct message (the first seed that shows it)."""
     seen: dict[str, Problem] = {}
     for problem in problems:
-        key = problem.message.split(" (seed ")[0]
+        key = problem.message.split(" (variant ")[0].split(" (seed ")[0]
         seen.setdefault(key, problem)
     return list(seen.values())
 
@@ -174,6 +174,10 @@ def check_question(question: Question, seeds: int, stats: CheckStats) -> Iterato
                     )
         except BankError as exc:
             yield Problem(exc.path, exc.line, exc.question, f"{exc.message} (seed {seed})")
+        except Exception as exc:  # a checker lists everything it finds and goes on
+            message = f"unexpected {type(exc).__name__}: {exc} (seed {seed}; please report this)"
+            yield Problem(src.path, src.line, question.id, message)
+            return
 
 
 def _check_part(variant: Variant, index: int) -> Iterator[str]:

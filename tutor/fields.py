@@ -68,9 +68,13 @@ class FieldReader:
     def number_value(self, container: Any, key: str | int, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(container, key, f"{_label(key)} must be a number, not {_kind(value)}")
-        if not math.isfinite(value):
+        try:
+            number = float(value)
+        except OverflowError:  # an int too large for a float
+            number = math.inf
+        if not math.isfinite(number):
             self.fail(container, key, f"{_label(key)} must be a finite number")
-        return float(value)
+        return number
 
     def flag(self, m: YamlMap, key: str, default: bool = False) -> bool:
         value = m.get(key, default)

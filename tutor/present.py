@@ -186,6 +186,8 @@ class PartView:
         if not isinstance(values, tuple) or not all(isinstance(v, int | float) for v in values):
             raise self._error(f"chart {spec.title!r}: values must be a list of numbers")
         names = labels if isinstance(labels, tuple) else range(1, len(values) + 1)
+        if len(names) != len(values):
+            raise self._error(f"chart {spec.title!r}: {len(names)} labels for {len(values)} values")
         return Chart(
             self.text(spec.title),
             tuple(f"{n}" for n in names),

@@ -7,8 +7,9 @@ checked against the rules below when it is compiled, whether or not ``tutor chec
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, meta, nodes
@@ -87,16 +88,9 @@ def _environment() -> _BankSandbox:
 @functools.lru_cache(maxsize=4096)
 def compile_template(source: str) -> Any:
     """A bank text compiled in the sandbox, after checking it obeys the rules."""
-    if len(source) > MAX_SOURCE:
-        raise RenderError(f"a text is longer than {MAX_SOURCE} characters")
-    try:
-        tree = _environment().parse(source)
-    except TemplateError as exc:
-        raise RenderError(_syntax_message(exc)) from None
-    problem = _forbidden_node(tree)
-    if problem:
-        raise RenderError(problem)
-    return _environment().from_string(tree)
+    tree = _checked_tree(source)
+    with _compiling():
+        return _environment().from_string(tree)
 
 
 def render_template(source: str, context: Mapping[str, Any]) -> str:
@@ -107,7 +101,36 @@ def render_template(source: str, context: Mapping[str, Any]) -> str:
         raise RenderError(f"text does not render: {exc.message or exc}") from None
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise RenderError(f"text does not render: {exc}") from None
+    except RecursionError:
+        raise RenderError(_TOO_DEEP) from None
     return text
+
+
+_TOO_DEEP = "text nested too deeply"
+
+
+def _checked_tree(source: str) -> nodes.Template:
+    """The parsed text, if it is short enough, parses, and uses nothing forbidden."""
+    if len(source) > MAX_SOURCE:
+        raise RenderError(f"a text is longer than {MAX_SOURCE} characters")
+    with _compiling():
+        tree = _environment().parse(source)
+    problem = _forbidden_node(tree)
+    if problem:
+        raise RenderError(problem)
+    return tree
+
+
+@contextlib.contextmanager
+def _compiling() -> Iterator[None]:
+    """Jinja's errors, and Python's limits on nesting, as RenderErrors: an unknown filter
+    shows when a text compiles, and deep nesting exhausts the parser's or the compiler's."""
+    try:
+        yield
+    except TemplateError as exc:
+        raise RenderError(_syntax_message(exc)) from None
+    except (RecursionError, SyntaxError, MemoryError):  # SyntaxError: too many nested blocks
+        raise RenderError(_TOO_DEEP) from None
 
 
 def _syntax_message(exc: TemplateError) -> str:
@@ -116,20 +139,17 @@ def _syntax_message(exc: TemplateError) -> str:
 
 def template_problem(source: str, names: Iterable[str]) -> str | None:
     """Why a bank text cannot be used with these names, or None if it can."""
-    if len(source) > MAX_SOURCE:
-        return f"a text is longer than {MAX_SOURCE} characters"
     try:
-        tree = _environment().parse(clean(source))
-    except TemplateError as exc:
-        return _syntax_message(exc)
-    problem = _forbidden_node(tree)
-    if problem:
-        return problem
+        tree = _checked_tree(clean(source))
+        with _compiling():
+            undeclared = meta.find_undeclared_variables(tree)
+    except RenderError as exc:
+        return str(exc)
     known = set(names)
     # Jinja counts a name set inside an ``if`` as undeclared, since the other branch leaves it
     # unset; it is not a typo, and rendering (which tutor check does) catches a use where unset.
     known |= {node.name for node in tree.find_all(nodes.Name) if node.ctx == "store"}
-    for name in sorted(meta.find_undeclared_variables(tree) - known):
+    for name in sorted(undeclared - known):
         hint = close_matches(name, sorted(known), n=1)
         more = f" (did you mean {hint[0]!r}?)" if hint else ""
         return f"text uses the unknown name {name!r}{more}"

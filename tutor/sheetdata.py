@@ -294,9 +294,9 @@ def chart_svg(chart: Chart, ident: str) -> str:
 
 def describe_chart(chart: Chart) -> str:
     """The text alternative of a chart: what it plots and every value, for screen readers."""
-    what = f" of {chart.value_label}" if chart.value_label else ""
+    note = f" ({chart.value_label})" if chart.value_label else ""
     listed = "; ".join(
         f"{label}: {format_number(value)}"
         for label, value in zip(chart.labels, chart.values, strict=True)
     )
-    return f"Bar chart{what} on a log scale, one bar per label. {listed}."
+    return f"Bar chart on a log scale{note}, one bar per label. {listed}."

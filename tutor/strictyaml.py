@@ -18,6 +18,7 @@ from tutor.errors import BankError
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 24
 MAX_STRING = 20_000
+MAX_DIGITS = 300
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
@@ -50,6 +51,9 @@ def load_yaml(text: str, path: str) -> Any:
     """Parse one YAML document into YamlMap / YamlList / scalars, or raise BankError."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise BankError(f"file is larger than {MAX_BYTES // 1000} kB", path=path)
+    deep = _too_deep_at(text)
+    if deep is not None:
+        raise BankError(f"nested more than {MAX_DEPTH} levels deep", path=path, line=deep)
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -61,6 +65,25 @@ def load_yaml(text: str, path: str) -> Any:
     if node is None:
         return None
     return _Converter(path).convert(node, depth=0)
+
+
+_BRACKETS = re.compile(r"[][{}]")
+# The YAML parser nests [ and { recursively, and tens of thousands of them overflow its C
+# stack before the depth check sees the result: count them first. Brackets in texts count
+# too, so the bound is loose; a real bank never comes near it.
+_MAX_BRACKETS = 1000
+
+
+def _too_deep_at(text: str) -> int | None:
+    """The line where ``[`` and ``{`` are open more than ``_MAX_BRACKETS`` deep, if any."""
+    if text.count("[") + text.count("{") <= _MAX_BRACKETS:
+        return None
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        if depth > _MAX_BRACKETS:
+            return text.count("\n", 0, match.start()) + 1
+    return None
 
 
 class _Converter:
@@ -126,7 +149,9 @@ def resolve_plain_scalar(text: str) -> Any:
     if text in _BOOL:
         return _BOOL[text]
     if _INT.match(text):
-        return int(text)
+        # Past a few hundred digits an int is no count or index: read it as the float it is
+        # (Python refuses to convert very long digit strings to int at all).
+        return int(text) if len(text) <= MAX_DIGITS else float(text)
     if _FLOAT.match(text) and any(c.isdigit() for c in text):
         return float(text)
     return text

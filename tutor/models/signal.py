@@ -65,6 +65,8 @@ def _run_init_stats(a: Mapping[str, Any]) -> dict[str, Any]:
 
 def _run_batch_norm(a: Mapping[str, Any]) -> dict[str, Any]:
     z = _batch(a["z"], "z")
+    if a["eps"] == 0 and np.ptp(z) == 0:
+        raise SimulationError("a batch of equal values has variance 0: it needs eps > 0")
     out, cache = sim.batchnorm_forward(
         z[:, None], np.array([a["gamma"]]), np.array([a["beta"]]), a["eps"]
     )
