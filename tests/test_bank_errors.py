@@ -115,6 +115,8 @@ QUESTION_CASES = [
      "b.yaml:7: question 'q1': item 2 must be a finite number"),
     ("a step too fine", "round: 1}", "step: 1e-300}",
      "b.yaml:7: question 'q1': 'step' divides the range into more than 1,000,000,000 steps"),
+    ("a control character in a title", "title: A question", "title: \"A \\u202equestion\"",
+     "b.yaml:4: question 'q1': 'title' must be one line of printable text"),
     ("27 mistakes", "    hints:", "    mistakes:\n" + "".join(f"      m{i}: {{answer: '{i}', feedback: x}}\n" for i in range(27)) + "    hints:",
      "b.yaml:12: question 'q1': a part names at most 26 mistakes"),
 ]  # fmt: skip

@@ -161,3 +161,11 @@ def test_running_text_is_wrapped_to_the_terminal(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("COLUMNS", "200")
     assert Console(io.StringIO(), Tty()).width == 88  # long lines are hard to read
     assert Console(io.StringIO(), io.StringIO()).width == 88  # a pipe: the same every time
+
+
+def test_a_long_piped_answer_is_echoed_in_part() -> None:
+    variant = chain()
+    con, out = console("9" * 5000 + "\n" + right(variant) + "\n")
+    assert Asker(con).ask(variant).score == 1.0
+    assert "9" * 200 + "…" in out.getvalue()
+    assert "9" * 201 not in out.getvalue()

@@ -72,6 +72,22 @@ def test_a_damaged_database_is_refused_and_kept(db: Path) -> None:
     assert db.read_bytes() == junk
 
 
+def test_damage_past_the_header_is_found_on_opening(db: Path) -> None:
+    for _ in range(20):
+        _recorded_store(db)
+    with db.open("r+b") as handle:  # the header and schema survive; pages after them do not
+        handle.seek(db.stat().st_size // 2)
+        handle.write(b"\x00" * (db.stat().st_size // 2))
+    damaged = db.read_bytes()
+    _refused(db, "damaged")
+    assert db.read_bytes() == damaged
+
+
+def test_a_pipe_at_the_path_is_refused_without_waiting(db: Path) -> None:
+    os.mkfifo(db)
+    _refused(db, "is not a regular file")
+
+
 def test_a_directory_at_the_path_is_refused(db: Path) -> None:
     db.mkdir()
     _refused(db, "is a directory")

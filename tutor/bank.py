@@ -123,7 +123,7 @@ def parse_bank(text: str, path: str, content_hash: str = "") -> Bank:
         for i in range(len(items))
     )
     _unique([q.id for q in questions], reader, items, "question id")
-    title = reader.text(top, "title", topic.replace("-", " ").capitalize())
+    title = _line_text(reader, top, "title", topic.replace("-", " ").capitalize())
     return Bank(path, topic, title, content_hash, questions)
 
 
@@ -138,7 +138,7 @@ def _question(
     parts = _parts(reader, q) if has_parts else (_part(reader, q, nested=False),)
     return Question(
         id=_slug(reader, q, "id"),
-        title=reader.text(q, "title"),
+        title=_line_text(reader, q, "title"),
         topic=_slug(reader, q, "topic") if "topic" in q else topic,
         concepts=_concepts(reader, q),
         difficulty=reader.integer(q, "difficulty", 1, 3, default=1),
@@ -154,6 +154,14 @@ def _question(
         minutes=reader.number(q, "minutes", 2.0),
         lines=_lines(q),
     )
+
+
+def _line_text(reader: FieldReader, m: YamlMap, key: str, default: str | None = None) -> str:
+    """A one-line text shown as it is (a title): no control, format or bidi characters."""
+    text = reader.text(m, key, default)
+    if not text.isprintable():
+        reader.fail(m, key, f"{key!r} must be one line of printable text")
+    return text
 
 
 def _parts(reader: FieldReader, q: YamlMap) -> tuple[Part, ...]:

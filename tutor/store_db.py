@@ -107,6 +107,11 @@ def check_location(path: Path, *, readonly: bool) -> None:
                 "choose another file with --db PATH or TUTOR_DB."
             )
         exists = path.exists()
+        if exists and not path.is_file():  # a pipe would block, a device is not a database
+            raise StoreError(
+                f"progress file {path} is not a regular file. Choose another file with --db "
+                "PATH or TUTOR_DB."
+            )
         if exists:
             _check_header(path)
         elif readonly:
@@ -197,6 +202,10 @@ def _inspect(conn: sqlite3.Connection, path: Path, target: int) -> int:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         foreign = app_id not in (0, APPLICATION_ID) or (app_id == 0 and _has_tables(conn))
+        # Damage past the header would otherwise show only when the first answer is saved.
+        damaged = not foreign and conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok"
+    if damaged:
+        raise StoreError(_corrupt_message(path))
     if foreign:
         raise StoreError(
             f"{path} is an SQLite database that gradient-tutor did not create; it was left "

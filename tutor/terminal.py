@@ -33,6 +33,9 @@ _STYLES: dict[str, dict[str, object]] = {
 }
 
 
+_ECHO = 200  # characters of a piped answer echoed; longer answers are refused anyway
+
+
 def wants_color(stream: TextIO) -> bool:
     """Colour on a terminal, unless the NO_COLOR convention asks for none."""
     return stream.isatty() and not os.environ.get("NO_COLOR")
@@ -78,8 +81,9 @@ class Console:
         if not line:
             self.say()
             return None
-        if self.echo_input:
-            self.say(strip_controls(line.rstrip("\n")))
+        if self.echo_input:  # enough of it to read what was answered
+            shown = line.rstrip("\n")
+            self.say(strip_controls(shown if len(shown) <= _ECHO else shown[:_ECHO] + "…"))
         return line.rstrip("\r\n")
 
     def figures(self, view: PartView, show: Show) -> None:
