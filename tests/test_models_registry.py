@@ -4,6 +4,7 @@ checks of the arguments a bank gives a model."""
 from __future__ import annotations
 
 import importlib
+import math
 import pkgutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 import tutor.models
 from tutor.errors import SimulationError
-from tutor.models import _MODULES, MODELS, Arg, Results, _number, check_arg, plain, run_model
+from tutor.models import _MODULES, MODELS, Arg, Results, _number, basic, check_arg, plain, run_model
 
 
 def test_the_registry_names_what_each_module_defines() -> None:
@@ -77,3 +78,34 @@ def test_results_are_made_plain_when_read_and_equal_the_plain_dict() -> None:
     everything = plain(results)
     assert type(everything) is dict and everything == results
     assert everything["to_input"] == (0.125, 0.25, 0.5)
+
+
+def _chain_args(**given: object) -> dict[str, object]:
+    args = {"depth": 6, "activation": "tanh", "weight": 1.5, "z": 0.3, "x": None, "bias": 0.0}
+    return {**args, **given}
+
+
+def test_a_chain_run_again_is_the_one_kept() -> None:
+    first = run_model("chain", _chain_args(depth=7))
+    assert run_model("chain", _chain_args(depth=7)) is first
+    fresh = basic._chain(_chain_args(depth=7))
+    assert dict(first) == dict(fresh)
+    assert run_model("chain", _chain_args(depth=8)) is not first
+
+
+def test_a_kept_chain_tells_negative_zero_from_zero() -> None:
+    plus = run_model("chain", _chain_args(depth=5, weight=0.0))["grad"]
+    minus = run_model("chain", _chain_args(depth=5, weight=-0.0))["grad"]  # five -0.0 factors
+    assert (math.copysign(1, plus), math.copysign(1, minus)) == (1, -1)
+    listed = run_model("chain", _chain_args(depth=2, weight=(1.0, -0.0)))["factors"]
+    assert math.copysign(1, listed[1]) == -1
+
+
+def test_kept_chains_stay_within_their_layer_budget() -> None:
+    cache = basic._LayerBoundedCache(budget=100)
+    results = [Results({"n": i}) for i in range(5)]
+    for i, kept in enumerate(results):
+        cache.keep((i,), kept, 40)
+    assert list(cache) == [(3,), (4,)]  # 80 layers; a third chain of 40 would pass 100
+    cache.keep(("long",), results[0], 500)  # larger than the budget: kept alone
+    assert list(cache) == [("long",)]

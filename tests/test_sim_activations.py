@@ -147,3 +147,16 @@ def test_activation_is_frozen() -> None:
     act = get_activation("tanh")
     with pytest.raises(AttributeError):
         act.name = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+@settings(deadline=None, max_examples=60)
+@given(z=st.floats(-60, 60), slope=st.floats(-0.5, 0.5), alpha=st.floats(0.1, 3.0))
+@example(z=0.0, slope=0.01, alpha=1.0)
+@example(z=-0.0, slope=0.01, alpha=1.0)
+def test_scalar_derivative_twin_matches_array_derivative(
+    name: str, z: float, slope: float, alpha: float
+) -> None:
+    act = get_activation(name, slope=slope, alpha=alpha)
+    array = float(act.derivative(np.array(z)))
+    assert act.scalar_prime(z) == pytest.approx(array, rel=1e-14, abs=1e-300)

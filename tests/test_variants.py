@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import math
+import random
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -18,7 +19,7 @@ from tutor.catalog import load_catalog
 from tutor.grading import grade_text
 from tutor.models import run_model
 from tutor.numfmt import format_number
-from tutor.params import rng_for, sample_param
+from tutor.params import rng_for, sample_param, uniform_index
 from tutor.present import LETTERS, describe
 from tutor.variant import make_variant
 
@@ -91,12 +92,34 @@ def test_variants_are_the_same_in_another_process() -> None:
 
 @given(question_id=st.text(min_size=1, max_size=40), seed=seeds)
 @example(question_id="q", seed=0)
-def test_the_stream_is_the_one_design_names(question_id: str, seed: int) -> None:
-    """PCG64 fed by a SeedSequence of the first 16 bytes of SHA-256(id, seed) as a number."""
+def test_the_stream_is_the_one_documented(question_id: str, seed: int) -> None:
+    """Python's Mersenne Twister seeded with SHA-256(id, seed) read as a big-endian number."""
     digest = hashlib.sha256(f"{question_id}\x00{seed}".encode()).digest()
-    entropy = int.from_bytes(digest[:16], "big")
-    named = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
-    assert rng_for(question_id, seed).random(4).tolist() == named.random(4).tolist()
+    named = random.Random(int.from_bytes(digest, "big"))
+    stream = rng_for(question_id, seed)
+    assert [stream.random() for _ in range(4)] == [named.random() for _ in range(4)]
+
+
+def test_the_stream_keeps_its_numbers() -> None:
+    """Pinned values: a change of Python or of this code must not change a variant's numbers."""
+    stream = rng_for("q", 0)
+    assert [stream.random() for _ in range(3)] == [
+        0.08668044169669298,
+        0.10226953875752809,
+        0.9628826516072198,
+    ]
+
+
+@given(count=st.integers(min_value=1, max_value=2**60), seed=seeds)
+def test_a_uniform_index_is_in_range(count: int, seed: int) -> None:
+    assert 0 <= uniform_index(rng_for("q", seed), count) < count
+
+
+def test_a_uniform_index_reaches_every_value_about_equally() -> None:
+    stream = rng_for("q", 1)
+    counts = collections.Counter(uniform_index(stream, 7) for _ in range(70_000))
+    assert sorted(counts) == list(range(7))
+    assert all(abs(n - 10_000) < 500 for n in counts.values())  # 5 standard deviations
 
 
 @given(seed=seeds, count=st.integers(min_value=1, max_value=50), log=st.booleans())

@@ -184,7 +184,7 @@ def quiz(
       tutor quiz                              five questions on every topic
       tutor quiz --topic vanishing -n 3 --seed 7
       tutor quiz --question sigmoid-chain-gradient --seed 1234
-      printf '0.25^16\\n' | tutor quiz --question sigmoid-chain-gradient@11
+      printf '0.25^16\\n' | tutor quiz --question sigmoid-chain-gradient@12
       tutor quiz --no-record                  without saving progress
 
     Every answer is saved to your progress file (as in `tutor practice`, so `tutor stats`

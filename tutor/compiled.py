@@ -26,9 +26,14 @@ class CompiledSim(NamedTuple):
 
     name: str
     model: Model
-    args: tuple[tuple[str, Arg, Evaluator, bool], ...]  # (name, spec, value, checked already)
+    fixed: Mapping[str, Any]  # arguments given as constants (or left at their defaults), checked
+    formulas: tuple[tuple[str, Arg, Evaluator], ...]  # the others, checked as they are evaluated
     line: int
     seeded: bool  # the model takes a seed drawn from the variant's stream
+
+
+def _drawn_seed(env: Mapping[str, Any]) -> Any:
+    return env["__seed__"]
 
 
 class CompiledPart(NamedTuple):
@@ -160,28 +165,33 @@ class _Compiler:
                 hint = close_matches(name, list(model.args), n=1)
                 more = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.fail(spec.line, f"model {model.name!r} has no argument {name!r}{more}")
-        args = tuple(
-            (name, arg, *self.argument(spec, name, arg, given.get(name, arg.default)))
-            for name, arg in model.args.items()
-        )
         seeded = "seed" in model.args and "seed" not in given
-        return CompiledSim(spec.name, model, args, spec.line, seeded)
+        fixed: dict[str, Any] = {}
+        formulas: list[tuple[str, Arg, Evaluator]] = []
+        for name, arg in model.args.items():
+            if seeded and name == "seed":
+                formulas.append((name, arg, _drawn_seed))
+                continue
+            value = self.argument(spec, name, arg, given.get(name, arg.default))
+            if isinstance(value, Expression):
+                formulas.append((name, arg, value))
+            else:
+                fixed[name] = value
+        return CompiledSim(spec.name, model, fixed, tuple(formulas), spec.line, seeded)
 
-    def argument(self, spec: SimSpec, name: str, arg: Arg, value: Any) -> tuple[Evaluator, bool]:
-        """An argument's evaluator, and whether its value is a constant checked here already."""
-        if value is REQUIRED and name == "seed":
-            return (lambda env: env["__seed__"]), False
+    def argument(self, spec: SimSpec, name: str, arg: Arg, value: Any) -> Any:
+        """An argument's formula, or its constant value (checked here, once)."""
         if value is REQUIRED:
             self.fail(spec.line, f"model {spec.model!r} needs the argument {name!r}")
         literal = not isinstance(value, str) or (arg.kind == "option" and value in arg.options)
         if not literal:
-            return self.formula(value, spec.line, f"argument {name!r} of {spec.name!r}"), False
+            return self.formula(value, spec.line, f"argument {name!r} of {spec.name!r}")
         if value is not None:
             try:
                 value = check_arg(spec.model, name, arg, value)
             except SimulationError as exc:
                 self.fail(spec.line, str(exc))
-        return (lambda _env: value), True
+        return value
 
     def part(self, part: Part, scope: set[str]) -> CompiledPart:
         self.known = set(scope)

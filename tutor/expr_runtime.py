@@ -84,8 +84,13 @@ def _truth(value: object, what: str, pos: int) -> bool:
     raise ExpressionError(f"{what} needs true or false, not {_kind(value)}", position=pos)
 
 
+_PLAIN_TYPES = frozenset({float, int, bool, str, tuple, dict})
+
+
 def _coerce(value: object, name: str, pos: int | None = None) -> object:
     """Turn a value from the environment (lists, NumPy scalars and arrays) into a plain Value."""
+    if type(value) in _PLAIN_TYPES:  # the usual values, without the slower checks below
+        return value
     if isinstance(value, bool | str | tuple | Mapping):
         return value
     if isinstance(value, float):
@@ -289,7 +294,7 @@ def _if(cond: _Run, then: _Run, other: _Run, pos: int) -> _Run:
 def _field(a: _Run, key: str, base: str, pos: int) -> _Run:
     def run(env: Env) -> object:
         record = a(env)
-        if not isinstance(record, Mapping):
+        if type(record) is not dict and not isinstance(record, Mapping):
             message = f"'{base}' is {_kind(record)}, so it has no field '{key}'"
             raise ExpressionError(message, position=pos)
         try:

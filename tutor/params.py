@@ -1,35 +1,41 @@
 """Seeded parameter sampling: (question id, seed) always gives the same numbers.
 
-The stream is a PCG64 generator fed by a SeedSequence made from a SHA-256 digest of the
-question id and the seed, never ``hash()`` (which changes between runs) and never the global
-NumPy state.
+The stream is Python's Mersenne Twister seeded with a SHA-256 digest of the question id and
+the seed, never ``hash()`` (which changes between runs) and never a global random state.
+Every draw is made from ``random()``: for a given seed, Python keeps its sequence the same
+across versions (NumPy promises that for its bit generators, not its Generator's methods), and
+a question that runs no NumPy model does not load NumPy to draw its numbers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import random
 from collections.abc import Callable, Mapping
-
-import numpy as np
 
 from tutor.bankspec import ParamSpec, Scalar
 
 MAX_SIZE = 200
+_EXACT = 2**53
 
 
-def rng_for(question_id: str, seed: int) -> np.random.Generator:
+def rng_for(question_id: str, seed: int) -> random.Random:
     """The random stream that names a variant."""
     digest = hashlib.sha256(f"{question_id}\x00{seed}".encode()).digest()
-    # The first 16 bytes as a big-endian number, handed over as its four 32-bit words (least
-    # significant first): the same entropy as the int, without SeedSequence's slow int path.
-    words = np.frombuffer(digest[15::-1], dtype="<u4")
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(words)))
+    return random.Random(int.from_bytes(digest, "big"))
+
+
+def uniform_index(rng: random.Random, count: int) -> int:
+    """A whole number from 0 to ``count - 1``, each equally likely, from one ``random()``."""
+    if count > _EXACT:  # one float has too few bits to reach every number
+        return rng.randrange(count)
+    return min(int(rng.random() * count), count - 1)  # min: a product can round up to count
 
 
 def sample_param(
     spec: ParamSpec,
-    rng: np.random.Generator,
+    rng: random.Random,
     env: Mapping[str, object],
     formula: Callable[[Mapping[str, object]], object],
 ) -> Scalar | tuple[Scalar, ...]:
@@ -40,33 +46,33 @@ def sample_param(
             raise ValueError(
                 f"a list size must be a whole number from 1 to {MAX_SIZE}, not {count!r}"
             )
-        if spec.kind == "float":  # one call for the whole list: the same numbers, drawn faster
-            return tuple(_float_from(spec, u) for u in rng.random(count).tolist())
+        if spec.kind == "float":  # the usual list, without a dispatch per number
+            return tuple([_float_from(spec, rng.random()) for _ in range(count)])
         return tuple(_draw_one(spec, rng, env, formula) for _ in range(count))
     return _draw_one(spec, rng, env, formula)
 
 
 def _draw_one(
     spec: ParamSpec,
-    rng: np.random.Generator,
+    rng: random.Random,
     env: Mapping[str, object],
     formula: Callable[[Mapping[str, object]], object],
 ) -> Scalar:
     if spec.kind == "const":
         return spec.value
     if spec.kind == "choice":
-        return spec.choices[int(rng.integers(len(spec.choices)))]
+        return spec.choices[uniform_index(rng, len(spec.choices))]
     if spec.kind == "int":
         return _sample_int(spec, rng)
     if spec.kind == "float":
-        return _float_from(spec, float(rng.random()))
+        return _float_from(spec, rng.random())
     return formula(env)  # type: ignore[return-value]
 
 
-def _sample_int(spec: ParamSpec, rng: np.random.Generator) -> int:
+def _sample_int(spec: ParamSpec, rng: random.Random) -> int:
     step = int(spec.step or 1)
     count = int(spec.high - spec.low) // step + 1
-    return int(spec.low) + step * int(rng.integers(count))
+    return int(spec.low) + step * uniform_index(rng, count)
 
 
 def _float_from(spec: ParamSpec, u: float) -> float:

@@ -9,17 +9,16 @@ rule, is redrawn from the same stream, so the result is still a function of the 
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Mapping
 from typing import Any, NamedTuple
-
-import numpy as np
 
 from tutor.answers import Tolerance, distinct
 from tutor.bankspec import ParamSpec, Question
 from tutor.compiled import CompiledPart, CompiledQuestion, CompiledSim, compile_question
 from tutor.errors import BankError, ExpressionError, SimulationError
 from tutor.models import check_arg, run_model
-from tutor.params import rng_for, sample_param
+from tutor.params import rng_for, sample_param, uniform_index
 
 MAX_DRAWS = 100
 
@@ -77,8 +76,7 @@ def make_variant(question: Question, seed: int) -> Variant:
     reasons: dict[str, int] = {}
     for _ in range(MAX_DRAWS):
         try:
-            with np.errstate(all="ignore"):  # overflow to inf is an outcome, not a warning
-                return _draw(compiled, rng, seed)
+            return _draw(compiled, rng, seed)
         except _Redraw as redraw:
             reasons[redraw.reason] = reasons.get(redraw.reason, 0) + 1
     common = max(reasons, key=reasons.__getitem__)
@@ -87,7 +85,7 @@ def make_variant(question: Question, seed: int) -> Variant:
     )
 
 
-def _draw(cq: CompiledQuestion, rng: np.random.Generator, seed: int) -> Variant:
+def _draw(cq: CompiledQuestion, rng: random.Random, seed: int) -> Variant:
     q = cq.question
     env: dict[str, Any] = {}
     for spec, (_, formula) in zip(q.params, cq.params, strict=True):
@@ -103,7 +101,7 @@ def _draw(cq: CompiledQuestion, rng: np.random.Generator, seed: int) -> Variant:
 
 
 def _sample(
-    q: Question, spec: ParamSpec, formula: Any, rng: np.random.Generator, env: dict[str, Any]
+    q: Question, spec: ParamSpec, formula: Any, rng: random.Random, env: dict[str, Any]
 ) -> Any:
     try:
         return sample_param(spec, rng, env, lambda e: _eval(q, formula, e, spec.line))
@@ -112,15 +110,15 @@ def _sample(
 
 
 def _run_sims(
-    q: Question, sims: tuple[CompiledSim, ...], env: dict[str, Any], rng: np.random.Generator
+    q: Question, sims: tuple[CompiledSim, ...], env: dict[str, Any], rng: random.Random
 ) -> None:
     for run in sims:
         if run.seeded:
-            env["__seed__"] = int(rng.integers(2**31))
-        args = {}
-        for name, arg, evaluator, checked in run.args:
-            value = _eval(q, evaluator, env, run.line)
-            args[name] = value if checked or value is None else _checked(q, run, name, arg, value)
+            env["__seed__"] = uniform_index(rng, 2**31)
+        args = dict(run.fixed)
+        for name, arg, formula in run.formulas:
+            value = _eval(q, formula, env, run.line)
+            args[name] = None if value is None else _checked(q, run, name, arg, value)
         env.pop("__seed__", None)
         try:
             env[run.name] = run_model(run.model.name, args)
@@ -140,9 +138,7 @@ def _evaluate_values(q: Question, values: Any, env: dict[str, Any], line: int) -
         env[name] = _eval(q, formula, env, line)
 
 
-def _part_key(
-    q: Question, cp: CompiledPart, env: dict[str, Any], rng: np.random.Generator
-) -> PartKey:
+def _part_key(q: Question, cp: CompiledPart, env: dict[str, Any], rng: random.Random) -> PartKey:
     part = cp.part
     _run_sims(q, cp.sims, env, rng)
     _evaluate_values(q, cp.values, env, part.line)
@@ -197,7 +193,7 @@ def _choices(
     q: Question,
     cp: CompiledPart,
     env: Mapping[str, Any],
-    rng: np.random.Generator,
+    rng: random.Random,
     *,
     expected: Any,
     mistakes: Mapping[str, float],
@@ -214,8 +210,16 @@ def _choices(
     else:
         choices = [Choice(True, value=expected)]
         choices += [Choice(False, value=v, mistake=n) for n, v in mistakes.items()]
-    order = rng.permutation(len(choices)) if part.shuffle else range(len(choices))
-    return tuple(choices[int(i)] for i in order)
+    if part.shuffle:
+        _shuffle(choices, rng)
+    return tuple(choices)
+
+
+def _shuffle(items: list[Any], rng: random.Random) -> None:
+    """Fisher-Yates from ``random()`` draws alone (see tutor.params on why not rng.shuffle)."""
+    for i in range(len(items) - 1, 0, -1):
+        j = uniform_index(rng, i + 1)
+        items[i], items[j] = items[j], items[i]
 
 
 def _eval(q: Question, formula: Any, env: Mapping[str, Any], line: int) -> Any:

@@ -18,11 +18,11 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-import numpy as np
-
 from tutor.errors import SimulationError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from tutor.sim import NetworkReport, SGDConfig, TrainResult
 
 ArgKind = Literal["int", "number", "numbers", "flag", "option"]
@@ -49,6 +49,7 @@ class Model(NamedTuple):
     args: Mapping[str, Arg]
     outputs: tuple[str, ...]
     run: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+    numpy: bool = True  # runs NumPy code; False: Python floats, or NumPy code silenced itself
 
 
 def check_arg(model: str, name: str, arg: Arg, value: Any) -> Any:
@@ -87,12 +88,11 @@ def _number(where: str, arg: Arg, value: Any) -> float:
 
 def plain(value: Any) -> Any:
     """NumPy arrays and scalars, records (dataclasses, NamedTuples) and mappings as plain values."""
-    if isinstance(value, np.ndarray):
-        return tuple(value.tolist()) if value.ndim == 1 else _tuples(value.tolist())
     if value is None or isinstance(value, float | int | str):
         return value
-    if isinstance(value, np.generic):
-        return value.item()
+    if type(value).__module__ == "numpy":  # an array or a NumPy scalar, without importing NumPy
+        listed = value.tolist()
+        return tuple(listed) if value.ndim == 1 else _tuples(listed)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple record
@@ -169,12 +169,23 @@ def seeded_training(a: Mapping[str, Any], config: SGDConfig, *settings: str) -> 
 
 def per_layer(values: Any, depth: int, what: str) -> np.ndarray:
     """A number or a list of ``depth`` numbers as an array of shape (depth,)."""
+    import numpy as np
+
     if isinstance(values, float | int):
         return np.full(depth, float(values))
     array = np.asarray(values, dtype=float)
     if array.shape != (depth,):
         raise SimulationError(f"{what} has {array.size} values for {depth} layers")
     return array
+
+
+def per_layer_floats(values: Any, depth: int, what: str) -> tuple[float, ...]:
+    """:func:`per_layer` as a tuple of Python floats."""
+    if isinstance(values, float | int):
+        return (float(values),) * depth
+    if len(values) != depth:
+        raise SimulationError(f"{what} has {len(values)} values for {depth} layers")
+    return tuple(map(float, values))
 
 
 # The models each module of this package defines (a test checks this against the modules).
@@ -216,8 +227,17 @@ MODELS: Mapping[str, Model] = _Registry()
 
 
 def run_model(name: str, args: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Run a registered model on already-checked arguments."""
+    """Run a registered model on already-checked arguments.
+
+    Overflow to inf is an outcome here, not a warning, so NumPy's are silenced.
+    """
+    model = MODELS[name]
     try:
-        return MODELS[name].run(args)
+        if not model.numpy:
+            return model.run(args)
+        import numpy as np  # loaded already, with the model's module
+
+        with np.errstate(all="ignore"):
+            return model.run(args)
     except FloatingPointError as exc:  # pragma: no cover - NumPy is set to warn, not raise
         raise SimulationError(f"model {name!r}: {exc}") from None

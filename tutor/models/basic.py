@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
-
-import numpy as np
 
 from tutor import sim
 from tutor.models import (
@@ -16,32 +15,96 @@ from tutor.models import (
     Model,
     Results,
     per_layer,
+    per_layer_floats,
     plain,
     seeded_network,
 )
 
 
 def _run_activation(a: Mapping[str, Any]) -> dict[str, Any]:
-    act = sim.get_activation(a["name"], slope=a["slope"])
-    z = np.asarray(a["z"], dtype=float)
-    return {"value": plain(act.value(z)), "derivative": plain(act.derivative(z))}
+    value, derivative = sim.scalar_functions(a["name"], slope=a["slope"])
+    z = a["z"]
+    if isinstance(z, tuple):
+        return {"value": tuple(map(value, z)), "derivative": tuple(map(derivative, z))}
+    return {"value": value(z), "derivative": derivative(z)}
 
 
 def _run_chain(a: Mapping[str, Any]) -> Results:
-    depth = a["depth"]
-    weights = per_layer(a["weight"], depth, "weight")
-    if a["x"] is not None:
-        forward = sim.chain_forward(
-            a["x"], weights, per_layer(a["bias"], depth, "bias"), a["activation"]
-        )
-        preacts, outputs = forward.z, forward.h
-    else:
-        preacts, outputs = per_layer(a["z"], depth, "z"), None
-    grad = sim.chain_backward(weights, preacts, a["activation"])
-    result = {**grad._asdict(), "z": preacts, "weight": weights, "depth": depth}
-    if outputs is not None:
-        result["h"] = outputs
+    # A question draws its chains from a few choices, so the same chain recurs from variant to
+    # variant: a chain is a function of its arguments alone, and its Results are read-only.
+    key = tuple(_exact(a[name]) for name in _CHAIN_ARGS)
+    found = _CHAINS.get(key)
+    if found is None:
+        found = _CHAINS.keep(key, _chain(a), a["depth"])
+    return found
+
+
+class _LayerBoundedCache(dict[tuple[Any, ...], Results]):
+    """Recent chains, the oldest dropped once their layers add up to more than ``budget``."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__()
+        self._budget = budget
+        self._layers: dict[tuple[Any, ...], int] = {}
+        self._total = 0
+
+    def keep(self, key: tuple[Any, ...], results: Results, layers: int) -> Results:
+        self[key], self._layers[key] = results, layers
+        self._total += layers
+        while self._total > self._budget and len(self) > 1:
+            oldest = next(iter(self))
+            del self[oldest]
+            self._total -= self._layers.pop(oldest)
+        return results
+
+
+_CHAIN_ARGS = ("depth", "activation", "weight", "z", "x", "bias")
+# Seven results of up to 40 bytes per layer once read: 20,000 layers is at most about 6 MB.
+_CHAINS = _LayerBoundedCache(budget=20_000)
+
+
+def _exact(value: Any) -> Any:
+    """``value`` as a key that tells -0.0 from 0.0 (equal numbers, but not in every result)."""
+    if type(value) is tuple:
+        return tuple(map(_exact, value)) if 0.0 in value else value
+    if value == 0.0 and type(value) is float:
+        return ("zero", math.copysign(1.0, value))
+    return value
+
+
+def _chain(a: Mapping[str, Any]) -> Results:
+    # Python floats beat NumPy's per-call cost on short chains, the usual question's size.
+    result = _short_chain(a) if a["depth"] <= sim.SCALAR_DEPTH else _long_chain(a)
+    result["depth"] = a["depth"]
     return Results(result)
+
+
+def _short_chain(a: Mapping[str, Any]) -> dict[str, Any]:
+    depth, activation = a["depth"], a["activation"]
+    weights = per_layer_floats(a["weight"], depth, "weight")
+    outputs: dict[str, Any] = {}
+    if a["x"] is None:
+        preacts = per_layer_floats(a["z"], depth, "z")
+    else:
+        biases = per_layer_floats(a["bias"], depth, "bias")
+        preacts, outputs["h"] = sim.chain_forward_scalar(a["x"], weights, biases, activation)
+    grad = sim.chain_backward_scalar(weights, preacts, activation)
+    return {**grad._asdict(), "z": preacts, "weight": weights, **outputs}
+
+
+def _long_chain(a: Mapping[str, Any]) -> dict[str, Any]:
+    depth, activation = a["depth"], a["activation"]
+    weights = per_layer(a["weight"], depth, "weight")
+    outputs: dict[str, Any] = {}
+    if a["x"] is None:
+        preacts = per_layer(a["z"], depth, "z")
+    else:
+        forward = sim.chain_forward(
+            a["x"], weights, per_layer(a["bias"], depth, "bias"), activation
+        )
+        preacts, outputs["h"] = forward.z, forward.h
+    grad = sim.chain_backward(weights, preacts, activation)
+    return {**grad._asdict(), "z": preacts, "weight": weights, **outputs}
 
 
 def _run_network(a: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,6 +125,7 @@ MODELS: tuple[Model, ...] = (
         {"name": _ACTIVATION, "z": Arg("numbers"), "slope": Arg("number", 0.01, low=0, high=1)},
         ("value", "derivative"),
         _run_activation,
+        numpy=False,
     ),
     Model(
         "chain",
@@ -76,6 +140,7 @@ MODELS: tuple[Model, ...] = (
         },
         ("z", "fprime", "factors", "to_input", "cumulative", "grad", "weight", "h", "depth"),
         _run_chain,
+        numpy=False,  # a long chain runs NumPy code that silences its own warnings
     ),
     Model(
         "network",

@@ -1,7 +1,8 @@
 """The simulation engine: the answer key of every question.
 
-Pure NumPy, no I/O, no global random state. Each activation states its value and derivative
-side by side (``activations``); the scalar chain (``chain``) and the fully connected network
+NumPy, no I/O, no global random state. Each activation states its value and derivative
+side by side (``activations``); one short chain also runs in Python floats, without NumPy
+(``scalar``); the scalar chain (``chain``) and the fully connected network
 (``network``, with residual blocks and batch norm) take explicit arrays and return every
 gradient, so any autograd framework can check them; ``builders`` draw seeded networks from
 (depth, width, activation, init, seed); ``stats`` and ``diagnosis`` read the per-layer picture;
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 # Each public name and the module that defines it.
 _EXPORTS: dict[str, str] = {
     "DTYPE_NAMES": "_arrays",
-    "ACTIVATION_NAMES": "activations",
+    "ACTIVATION_NAMES": "names",
     "Activation": "activations",
     "RELU_FAMILY": "activations",
     "SATURATION_FRACTION": "activations",
@@ -33,8 +34,13 @@ _EXPORTS: dict[str, str] = {
     "simulate_network": "builders",
     "ChainForward": "chain",
     "ChainGrad": "chain",
+    "SCALAR_DEPTH": "scalar",
+    "ScalarChainGrad": "scalar",
     "chain_backward": "chain",
+    "chain_backward_scalar": "scalar",
     "chain_forward": "chain",
+    "chain_forward_scalar": "scalar",
+    "scalar_functions": "scalar",
     "clip_by_global_norm": "clip",
     "clip_by_value": "clip",
     "global_norm": "clip",
@@ -48,7 +54,7 @@ _EXPORTS: dict[str, str] = {
     "gaussian_expectation": "diagnosis",
     "numerical_gradient": "gradcheck",
     "relative_error": "gradcheck",
-    "INIT_NAMES": "initializers",
+    "INIT_NAMES": "names",
     "init_std": "initializers",
     "init_weights": "initializers",
     "uniform_limit": "initializers",
@@ -110,9 +116,6 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # the same names, for type checkers and readers
     from tutor.sim._arrays import (
         DTYPE_NAMES as DTYPE_NAMES,
-    )
-    from tutor.sim.activations import (
-        ACTIVATION_NAMES as ACTIVATION_NAMES,
     )
     from tutor.sim.activations import (
         RELU_FAMILY as RELU_FAMILY,
@@ -190,9 +193,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers
         relative_error as relative_error,
     )
     from tutor.sim.initializers import (
-        INIT_NAMES as INIT_NAMES,
-    )
-    from tutor.sim.initializers import (
         init_std as init_std,
     )
     from tutor.sim.initializers import (
@@ -236,6 +236,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers
     )
     from tutor.sim.lstm import (
         simulate_lstm as simulate_lstm,
+    )
+    from tutor.sim.names import (
+        ACTIVATION_NAMES as ACTIVATION_NAMES,
+    )
+    from tutor.sim.names import (
+        INIT_NAMES as INIT_NAMES,
     )
     from tutor.sim.network import (
         MLPCache as MLPCache,
@@ -287,6 +293,21 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers
     )
     from tutor.sim.rnn import (
         step_norms as step_norms,
+    )
+    from tutor.sim.scalar import (
+        SCALAR_DEPTH as SCALAR_DEPTH,
+    )
+    from tutor.sim.scalar import (
+        ScalarChainGrad as ScalarChainGrad,
+    )
+    from tutor.sim.scalar import (
+        chain_backward_scalar as chain_backward_scalar,
+    )
+    from tutor.sim.scalar import (
+        chain_forward_scalar as chain_forward_scalar,
+    )
+    from tutor.sim.scalar import (
+        scalar_functions as scalar_functions,
     )
     from tutor.sim.stats import (
         LayerStats as LayerStats,

@@ -27,18 +27,8 @@ from numpy.typing import NDArray
 
 from tutor.errors import SimulationError
 from tutor.sim._arrays import FloatArray
-
-ACTIVATION_NAMES: tuple[str, ...] = (
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "gelu",
-    "softplus",
-    "linear",
-)
-"""Every activation the engine knows, in the order menus show them."""
+from tutor.sim.names import ACTIVATION_NAMES
+from tutor.sim.scalar import scalar_functions
 
 SATURATION_FRACTION = 0.1
 """A unit is saturated when ``abs(f'(z)) < SATURATION_FRACTION * peak_derivative``."""
@@ -51,14 +41,16 @@ class Activation(NamedTuple):
     """An activation ``f`` with its derivative ``f'``, both taking the pre-activation ``z``.
 
     ``value`` and ``derivative`` map an array of any shape to an array of the same shape and
-    dtype; ``scalar`` is ``value`` on one Python float (the engine's fast path for short scalar
-    chains). ``peak_derivative`` is the largest ``abs(f'(z))`` over all z.
+    dtype; ``scalar`` and ``scalar_prime`` are ``value`` and ``derivative`` on one Python
+    float (the engine's fast path for short scalar chains, where NumPy's per-call cost is most
+    of the work). ``peak_derivative`` is the largest ``abs(f'(z))`` over all z.
     """
 
     name: str
     value: Callable[[FloatArray], FloatArray]
     derivative: Callable[[FloatArray], FloatArray]
     scalar: Callable[[float], float]
+    scalar_prime: Callable[[float], float]
     peak_derivative: float
 
     @property
@@ -91,11 +83,6 @@ def sigmoid_prime(z: FloatArray) -> FloatArray:
     e = np.exp(-np.abs(z))
     d = 1.0 + e
     return _like(z, e / (d * d))
-
-
-def _sigmoid_scalar(z: float) -> float:
-    e = math.exp(-abs(z))
-    return (1.0 if z >= 0 else e) / (1.0 + e)
 
 
 # tanh'(z) = 1 - tanh(z)^2 = 4 e / (1 + e)^2 with e = exp(-2|z|), exact in the tails.
@@ -164,17 +151,9 @@ def gelu_prime(z: FloatArray) -> FloatArray:
 _GELU_PEAK = 0.5 * math.erfc(-1.0) + math.sqrt(2.0) * math.exp(-1.0) / math.sqrt(2.0 * math.pi)
 
 
-def _gelu_scalar(z: float) -> float:
-    return 0.5 * z * math.erfc(-z / math.sqrt(2.0))
-
-
 # softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^-|z|);  softplus'(z) = sigmoid(z).
 def softplus(z: FloatArray) -> FloatArray:
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
-
-
-def _softplus_scalar(z: float) -> float:
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
 
 
 # linear(z) = z;  linear'(z) = 1.
@@ -186,28 +165,32 @@ def linear_prime(z: FloatArray) -> FloatArray:
     return np.ones_like(z)
 
 
+_PEAKS = {"sigmoid": 0.25, "gelu": _GELU_PEAK}
+_ARRAYS: dict[str, tuple[Callable[[FloatArray], FloatArray], ...]] = {
+    "sigmoid": (sigmoid, sigmoid_prime),
+    "tanh": (tanh, tanh_prime),
+    "relu": (relu, relu_prime),
+    "gelu": (gelu, gelu_prime),
+    "softplus": (softplus, sigmoid),
+    "linear": (linear, linear_prime),
+}
+
+
 def _build(name: str, slope: float, alpha: float) -> Activation:
     """The activation ``name`` with its parameters bound."""
+    scalar, scalar_prime = scalar_functions(name, slope, alpha)
     if name == "leaky_relu":
         value, derivative = _leaky(slope)
-        return Activation(
-            name, value, derivative, lambda z: z if z > 0 else slope * z, max(1.0, abs(slope))
-        )
-    if name == "elu":
+        peak = max(1.0, abs(slope))
+    elif name == "elu":
         value, derivative = _elu(alpha)
-        scalar = lambda z: z if z > 0 else alpha * math.expm1(z)  # noqa: E731
-        return Activation(name, value, derivative, scalar, max(1.0, alpha))
-    return _FIXED[name]
+        peak = max(1.0, alpha)
+    else:
+        value, derivative = _ARRAYS[name]
+        peak = _PEAKS.get(name, 1.0)
+    return Activation(name, value, derivative, scalar, scalar_prime, peak)
 
 
-_FIXED: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime, _sigmoid_scalar, 0.25),
-    "tanh": Activation("tanh", tanh, tanh_prime, math.tanh, 1.0),
-    "relu": Activation("relu", relu, relu_prime, lambda z: 0.0 if z <= 0 else z, 1.0),
-    "gelu": Activation("gelu", gelu, gelu_prime, _gelu_scalar, _GELU_PEAK),
-    "softplus": Activation("softplus", softplus, sigmoid, _softplus_scalar, 1.0),
-    "linear": Activation("linear", linear, linear_prime, lambda z: z, 1.0),
-}
 _DEFAULTS: dict[str, Activation] = {n: _build(n, 0.01, 1.0) for n in ACTIVATION_NAMES}
 
 

@@ -31,20 +31,7 @@ import numpy as np
 
 from tutor.errors import SimulationError
 from tutor.sim._arrays import FloatArray, check_positive_int
-
-INIT_NAMES: tuple[str, ...] = (
-    "zeros",
-    "constant",
-    "normal",
-    "uniform",
-    "xavier-normal",
-    "xavier-uniform",
-    "he-normal",
-    "he-uniform",
-    "lecun-normal",
-    "orthogonal",
-)
-"""Every initializer, spelled as on the command line."""
+from tutor.sim.names import INIT_NAMES
 
 _NEED_STD = ("normal", "uniform")
 
