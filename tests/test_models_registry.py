@@ -68,16 +68,24 @@ def test_a_list_argument_is_checked_as_each_number_would_be(
 
 
 def test_results_are_made_plain_when_read_and_equal_the_plain_dict() -> None:
-    args = {"depth": 3, "activation": "sigmoid", "weight": 2.0, "z": 0.0, "x": None, "bias": 0.0}
-    results = run_model("chain", {**args, "weight": (2.0, 2.0, 2.0), "z": (0.0, 0.0, 0.0)})
+    depth = 70  # longer than SCALAR_DEPTH: a NumPy chain, whose results are arrays
+    args = {"depth": depth, "activation": "sigmoid", "weight": 2.0, "z": 0.0, "x": None}
+    results = run_model("chain", {**args, "bias": 0.0})
     assert isinstance(results, Results)
     assert "factors" in results and not results._plain  # nothing converted before it is read
-    assert results["factors"] == (0.5, 0.5, 0.5) and type(results["grad"]) is float
+    assert results["factors"] == (0.5,) * depth and type(results["grad"]) is float
     assert results["factors"] is results["factors"]  # converted once
     assert set(results) == set(MODELS["chain"].outputs) - {"h"}
     everything = plain(results)
     assert type(everything) is dict and everything == results
-    assert everything["to_input"] == (0.125, 0.25, 0.5)
+    assert everything["to_input"][-3:] == (0.125, 0.25, 0.5)
+
+
+def test_a_short_chain_is_plain_from_the_start() -> None:
+    args = {"depth": 3, "activation": "sigmoid", "weight": 2.0, "z": 0.0, "x": None, "bias": 0.0}
+    results = run_model("chain", args)
+    assert isinstance(results, Results) and results._plain == dict(results)
+    assert results["to_input"] == (0.125, 0.25, 0.5)
 
 
 def _chain_args(**given: object) -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
@@ -17,22 +18,26 @@ from tutor.expr_runtime import _FMAX, MAX_SEQUENCE, _coerce, _kind, _number, _re
 # Function bodies: take evaluated values, return a value, raise ExpressionError without position.
 
 
-# The last list found to hold only numbers: a variant's formulas often read one long list
-# (a 400-layer chain's products) several times, and a tuple never changes.
-_checked: list[tuple[float | int, ...]] = [()]
+# The last few lists found to hold only numbers: a variant's formulas often read a long list or
+# two (a 400-layer chain's products) several times, recent chains are reused from variant to
+# variant, and a tuple never changes. Held by identity, so a list is checked once.
+_checked: collections.deque[tuple[float | int, ...]] = collections.deque(maxlen=8)
+_WORTH_REMEMBERING = 32
 
 
 def _numbers(values: object, name: str) -> tuple[float | int, ...]:
     """A list of numbers (plain ints and floats) or an error naming the function."""
-    if values is _checked[0]:
-        return values
+    if any(values is seen for seen in _checked):
+        return cast(tuple[float | int, ...], values)
     if type(values) is not tuple:
         raise ExpressionError(f"{name} needs a list, not {_kind(values)}")
     if not set(map(type, values)) <= {int, float}:
         values = tuple(_coerce(v, name) for v in values)  # NumPy scalars inside a tuple
         if not set(map(type, values)) <= {int, float}:
             raise ExpressionError(f"{name} needs a list of numbers")
-    _checked[0] = numbers = cast(tuple[float | int, ...], values)
+    numbers = cast(tuple[float | int, ...], values)
+    if len(numbers) >= _WORTH_REMEMBERING:  # short lists, such as min(a, b)'s, come and go
+        _checked.append(numbers)
     return numbers
 
 

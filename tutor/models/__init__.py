@@ -109,14 +109,14 @@ class Results(Mapping[str, Any]):
 
     A question reads one or two of a model's results, and a chain of 400 layers has seven
     per-layer results of 400 numbers each: converting only what is read saves most of the
-    time it takes to draw such a variant.
+    time it takes to draw such a variant. ``already_plain`` says there is nothing to convert.
     """
 
     __slots__ = ("_plain", "_raw")
 
-    def __init__(self, raw: Mapping[str, Any]) -> None:
+    def __init__(self, raw: Mapping[str, Any], *, already_plain: bool = False) -> None:
         self._raw = raw
-        self._plain: dict[str, Any] = {}
+        self._plain: dict[str, Any] = dict(raw) if already_plain else {}
 
     def __getitem__(self, key: str) -> Any:
         try:

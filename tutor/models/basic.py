@@ -74,9 +74,10 @@ def _exact(value: Any) -> Any:
 
 def _chain(a: Mapping[str, Any]) -> Results:
     # Python floats beat NumPy's per-call cost on short chains, the usual question's size.
-    result = _short_chain(a) if a["depth"] <= sim.SCALAR_DEPTH else _long_chain(a)
+    short = a["depth"] <= sim.SCALAR_DEPTH
+    result = _short_chain(a) if short else _long_chain(a)
     result["depth"] = a["depth"]
-    return Results(result)
+    return Results(result, already_plain=short)  # a short chain is Python floats already
 
 
 def _short_chain(a: Mapping[str, Any]) -> dict[str, Any]:
