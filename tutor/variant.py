@@ -163,11 +163,12 @@ def _part_key(q: Question, cp: CompiledPart, env: dict[str, Any], rng: random.Ra
 
 def _require_distinct(tolerance: Tolerance, expected: float, mistakes: Mapping[str, float]) -> None:
     """Redraw when a wrong answer would grade as right, or two mistakes as each other."""
-    named = [("the answer", expected), *((f"mistake {n!r}", v) for n, v in mistakes.items())]
-    for i, (first, a) in enumerate(named):
-        for second, b in named[i + 1 :]:
-            if not distinct(a, b, tolerance):
-                raise _Redraw(f"{second} always grades the same as {first}")
+    values = (expected, *mistakes.values())
+    for i, a in enumerate(values):
+        for j in range(i + 1, len(values)):
+            if not distinct(a, values[j], tolerance):
+                named = ("the answer", *(f"mistake {n!r}" for n in mistakes))
+                raise _Redraw(f"{named[j]} always grades the same as {named[i]}")
 
 
 def _expected(q: Question, cp: CompiledPart, env: Mapping[str, Any]) -> Any:
