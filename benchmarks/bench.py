@@ -4,7 +4,9 @@ Run by hand, never by the tests:  python benchmarks/bench.py [--quick]
 
 Start-up is measured against a bare ``python -c "import numpy"`` in the same run, because
 the target is relative (the first question within 1.5x of it). Throughput is variants
-generated and graded per second, per bundled question, grouped by the model it runs.
+generated and graded per second, per bundled question, grouped by the model it runs, in one
+process; the target (10,000 scalar-chain variants a second on this machine) is then measured
+with every CPU at work, as ``tutor check`` works.
 """
 
 from __future__ import annotations
@@ -160,8 +162,8 @@ def throughput_rows(seconds: float) -> list[Row]:
     for model, results in sorted(by_model.items()):
         rates = [rate for _, rate in results]
         slowest = min(results, key=lambda r: r[1])
-        target = ">= 10,000/s" if model == "chain" else ""
-        rows.append((f"variants generated+graded/s, model {model} ({len(results)} questions)",
+        target = "(the machine's: below)" if model == "chain" else ""
+        rows.append((f"variants generated+graded/s in one process, model {model} ({len(results)} questions)",
                      f"median {statistics.median(rates):,.0f}/s, slowest {slowest[1]:,.0f}/s ({slowest[0]})",
                      target))  # fmt: skip
     chain = sorted(by_model["chain"], key=lambda r: r[1])

@@ -105,8 +105,14 @@ def test_a_kept_chain_tells_negative_zero_from_zero() -> None:
     plus = run_model("chain", _chain_args(depth=5, weight=0.0))["grad"]
     minus = run_model("chain", _chain_args(depth=5, weight=-0.0))["grad"]  # five -0.0 factors
     assert (math.copysign(1, plus), math.copysign(1, minus)) == (1, -1)
-    listed = run_model("chain", _chain_args(depth=2, weight=(1.0, -0.0)))["factors"]
-    assert math.copysign(1, listed[1]) == -1
+
+
+def test_a_chain_given_per_layer_lists_is_not_kept() -> None:
+    listed = _chain_args(depth=2, weight=(1.0, -0.0))
+    first = run_model("chain", listed)
+    assert math.copysign(1, first["factors"][1]) == -1
+    assert run_model("chain", listed) is not first
+    assert dict(run_model("chain", listed)) == dict(first)
 
 
 def test_kept_chains_stay_within_their_layer_budget() -> None:

@@ -30,9 +30,13 @@ def _run_activation(a: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run_chain(a: Mapping[str, Any]) -> Results:
-    # A question draws its chains from a few choices, so the same chain recurs from variant to
-    # variant: a chain is a function of its arguments alone, and its Results are read-only.
-    key = tuple(_exact(a[name]) for name in _CHAIN_ARGS)
+    # A question draws its chains from a few choices, so a chain given one number per argument
+    # recurs from variant to variant (per-layer lists, drawn at random, seldom do): such a chain
+    # is kept, being a function of its arguments alone with read-only Results.
+    key = tuple(a[name] for name in _CHAIN_ARGS)
+    if any(type(value) is tuple for value in key):
+        return _chain(a)
+    key = tuple(map(_exact, key))
     found = _CHAINS.get(key)
     if found is None:
         found = _CHAINS.keep(key, _chain(a), a["depth"])
@@ -65,8 +69,6 @@ _CHAINS = _LayerBoundedCache(budget=20_000)
 
 def _exact(value: Any) -> Any:
     """``value`` as a key that tells -0.0 from 0.0 (equal numbers, but not in every result)."""
-    if type(value) is tuple:
-        return tuple(map(_exact, value)) if 0.0 in value else value
     if value == 0.0 and type(value) is float:
         return ("zero", math.copysign(1.0, value))
     return value
