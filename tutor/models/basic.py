@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tutor import sim
@@ -77,37 +77,26 @@ def _exact(value: Any) -> Any:
 def _chain(a: Mapping[str, Any]) -> Results:
     # Python floats beat NumPy's per-call cost on short chains, the usual question's size.
     short = a["depth"] <= sim.SCALAR_DEPTH
-    result = _short_chain(a) if short else _long_chain(a)
-    result["depth"] = a["depth"]
+    layered, forward, backward = _chain_steps(short)
+    depth, activation = a["depth"], a["activation"]
+    weights = layered(a["weight"], depth, "weight")
+    result: dict[str, Any] = {"depth": depth}
+    if a["x"] is None:
+        preacts = layered(a["z"], depth, "z")
+    else:
+        biases = layered(a["bias"], depth, "bias")
+        preacts, result["h"] = forward(a["x"], weights, biases, activation)  # (z, h)
+    grad = backward(weights, preacts, activation)
+    result.update(grad._asdict(), z=preacts, weight=weights)
     return Results(result, already_plain=short)  # a short chain is Python floats already
 
 
-def _short_chain(a: Mapping[str, Any]) -> dict[str, Any]:
-    depth, activation = a["depth"], a["activation"]
-    weights = per_layer_floats(a["weight"], depth, "weight")
-    outputs: dict[str, Any] = {}
-    if a["x"] is None:
-        preacts = per_layer_floats(a["z"], depth, "z")
-    else:
-        biases = per_layer_floats(a["bias"], depth, "bias")
-        preacts, outputs["h"] = sim.chain_forward_scalar(a["x"], weights, biases, activation)
-    grad = sim.chain_backward_scalar(weights, preacts, activation)
-    return {**grad._asdict(), "z": preacts, "weight": weights, **outputs}
-
-
-def _long_chain(a: Mapping[str, Any]) -> dict[str, Any]:
-    depth, activation = a["depth"], a["activation"]
-    weights = per_layer(a["weight"], depth, "weight")
-    outputs: dict[str, Any] = {}
-    if a["x"] is None:
-        preacts = per_layer(a["z"], depth, "z")
-    else:
-        forward = sim.chain_forward(
-            a["x"], weights, per_layer(a["bias"], depth, "bias"), activation
-        )
-        preacts, outputs["h"] = forward.z, forward.h
-    grad = sim.chain_backward(weights, preacts, activation)
-    return {**grad._asdict(), "z": preacts, "weight": weights, **outputs}
+def _chain_steps(short: bool) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    """How a chain's layers are held, run forward and run backward: Python floats, or NumPy
+    (looked up only here, so that a module loads, and NumPy with it, when first needed)."""
+    if short:
+        return per_layer_floats, sim.chain_forward_scalar, sim.chain_backward_scalar
+    return per_layer, sim.chain_forward, sim.chain_backward
 
 
 def _run_network(a: Mapping[str, Any]) -> dict[str, Any]:
