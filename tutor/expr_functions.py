@@ -27,16 +27,17 @@ _WORTH_REMEMBERING = 32
 
 def _numbers(values: object, name: str) -> tuple[float | int, ...]:
     """A list of numbers (plain ints and floats) or an error naming the function."""
-    if any(values is seen for seen in _checked):
-        return cast(tuple[float | int, ...], values)
     if type(values) is not tuple:
         raise ExpressionError(f"{name} needs a list, not {_kind(values)}")
+    long = len(values) >= _WORTH_REMEMBERING  # short lists, such as min(a, b)'s, come and go
+    if long and any(values is seen for seen in _checked):
+        return cast(tuple[float | int, ...], values)
     if not set(map(type, values)) <= {int, float}:
         values = tuple(_coerce(v, name) for v in values)  # NumPy scalars inside a tuple
         if not set(map(type, values)) <= {int, float}:
             raise ExpressionError(f"{name} needs a list of numbers")
     numbers = cast(tuple[float | int, ...], values)
-    if len(numbers) >= _WORTH_REMEMBERING:  # short lists, such as min(a, b)'s, come and go
+    if long:
         _checked.append(numbers)
     return numbers
 
