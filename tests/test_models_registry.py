@@ -15,7 +15,18 @@ from hypothesis import strategies as st
 
 import tutor.models
 from tutor.errors import SimulationError
-from tutor.models import _MODULES, MODELS, Arg, Results, _number, basic, check_arg, plain, run_model
+from tutor.models import (
+    _MODULES,
+    MODELS,
+    Arg,
+    Results,
+    _number,
+    basic,
+    check_arg,
+    exact_key,
+    plain,
+    run_model,
+)
 
 
 def test_the_registry_names_what_each_module_defines() -> None:
@@ -123,3 +134,37 @@ def test_kept_chains_stay_within_their_layer_budget() -> None:
     assert list(cache) == [(3,), (4,)]  # 80 layers; a third chain of 40 would pass 100
     cache.keep(("long",), results[0], 500)  # larger than the budget: kept alone
     assert list(cache) == [("long",)]
+
+
+def _network_args(**given: object) -> dict[str, object]:
+    args = {"depth": 3, "width": 4, "activation": "tanh", "init": "he-normal", "std": None}
+    args |= {"seed": 5, "batch": 2, "residual": False, "batchnorm": False, "loss": "mean"}
+    return {**args, **given}
+
+
+def test_a_numpy_model_run_again_is_the_one_kept_read_only() -> None:
+    first = run_model("propagation", _network_args())
+    assert run_model("propagation", _network_args()) is first
+    assert not isinstance(first, dict)  # a Mapping no one can change under the next reader
+    fresh = MODELS["propagation"].run(_network_args())
+    assert dict(first) == dict(fresh)
+    assert run_model("propagation", _network_args(seed=6)) is not first
+
+
+@pytest.mark.parametrize(
+    ("one", "other"), [(1, 1.0), (1, True), (0.0, -0.0), ((1.0, 0.0), (1.0, -0.0))]
+)
+def test_kept_runs_are_found_only_by_the_same_value_of_the_same_type(
+    one: object, other: object
+) -> None:
+    assert one == other
+    assert exact_key(one) != exact_key(other)
+    assert exact_key(one) == exact_key(one)
+
+
+def test_kept_runs_are_bounded() -> None:
+    recent = tutor.models._RecentResults(size=2)
+    for i in range(3):
+        recent.keep((i,), {"n": i})
+    assert list(recent) == [(1,), (2,)]
+    assert dict(recent[(2,)]) == {"n": 2}

@@ -16,6 +16,7 @@ from tutor.sim import (
     ACTIVATION_NAMES,
     batchnorm_forward,
     build_network,
+    builders,
     dense_backward,
     layer_stats,
     loss_forward,
@@ -281,3 +282,38 @@ def test_layer_stats_read_layers_in_one_block_as_they_would_read_them_apart(
         np.testing.assert_array_equal(
             getattr(together, field.name), getattr(separately, field.name)
         )
+
+
+@pytest.mark.parametrize("init", ["normal", "xavier-normal", "he-normal", "lecun-normal", "orthogonal", "he-uniform"])  # fmt: skip
+def test_seeded_arrays_are_build_networks_draws_and_its_generator_goes_on_from_them(
+    init: str,
+) -> None:
+    std = 0.3 if init == "normal" else None
+    for _ in range(2):  # drawn, then (for the normal schemes) taken from the recent draws
+        net, rng = builders.seeded_arrays(5, 6, init, seed=41, std=std, gain=1.5, batch=3)
+        drawn = np.random.default_rng(41)
+        expected = build_network(5, 6, init, seed=drawn, std=std, gain=1.5, batch=3)
+        for got, want in zip((*net.weights, *net.biases, net.x), (*expected.weights, *expected.biases, expected.x), strict=True):  # fmt: skip
+            np.testing.assert_array_equal(got, want)  # the same numbers, bit for bit
+        np.testing.assert_array_equal(rng.standard_normal(4), drawn.standard_normal(4))
+
+
+def test_networks_sharing_a_draw_own_their_weights_and_cannot_change_it() -> None:
+    small, _ = builders.seeded_arrays(3, 4, "normal", seed=7, std=0.1, batch=2)
+    large, _ = builders.seeded_arrays(3, 4, "normal", seed=7, std=10.0, batch=2)
+    np.testing.assert_allclose(large.weights[1], 100 * small.weights[1], rtol=1e-15)
+    small.weights[1][...] = 0.0  # a network's own arrays, not the kept draw
+    again, _ = builders.seeded_arrays(3, 4, "normal", seed=7, std=10.0, batch=2)
+    np.testing.assert_array_equal(again.weights[1], large.weights[1])
+    with pytest.raises(ValueError, match="read-only"):
+        again.x[0, 0] = 1.0
+
+
+def test_recent_draws_stay_within_their_budget() -> None:
+    recent = builders._RecentDraws(budget=3 * 4 * 4 + 2 * 4)  # one draw of depth 3, width 4
+    first = recent.get(1, 3, 4, 2)
+    assert recent.get(1, 3, 4, 2) is first
+    recent.get(2, 3, 4, 2)  # a second draw passes the budget: the first is dropped
+    assert recent.get(1, 3, 4, 2) is not first
+    recent.get(3, 9, 9, 9)  # larger than the whole budget: kept alone
+    assert list(recent._kept) == [(3, 9, 9, 9)]

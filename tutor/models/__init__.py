@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import importlib
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -229,15 +230,51 @@ MODELS: Mapping[str, Model] = _Registry()
 def run_model(name: str, args: Mapping[str, Any]) -> Mapping[str, Any]:
     """Run a registered model on already-checked arguments.
 
-    Overflow to inf is an outcome here, not a warning, so NumPy's are silenced.
+    Overflow to inf is an outcome here, not a warning, so NumPy's are silenced. A model is a
+    pure function of its arguments (a seeded draw included), so the results of recent NumPy
+    runs are kept and given again, read-only, for the same arguments: a question whose
+    network has no seed of its own, or few settings, runs the same network again and again.
     """
     model = MODELS[name]
     try:
         if not model.numpy:
             return model.run(args)
-        import numpy as np  # loaded already, with the model's module
+        key = (name, *((k, exact_key(v)) for k, v in args.items()))
+        found = _RECENT_RUNS.get(key)
+        if found is None:
+            import numpy as np  # loaded already, with the model's module
 
-        with np.errstate(all="ignore"):
-            return model.run(args)
+            with np.errstate(all="ignore"):
+                found = _RECENT_RUNS.keep(key, model.run(args))
+        return found
     except FloatingPointError as exc:  # pragma: no cover - NumPy is set to warn, not raise
         raise SimulationError(f"model {name!r}: {exc}") from None
+
+
+def exact_key(value: Any) -> Any:
+    """``value`` as a key equal only to the same value of the same type: 1, 1.0 and True
+    differ, and so do 0.0 and -0.0 (equal numbers, but not in every result)."""
+    if type(value) is tuple:
+        return tuple(map(exact_key, value))
+    if type(value) is float and value == 0.0:
+        return ("zero", math.copysign(1.0, value))
+    return (type(value), value)
+
+
+class _RecentResults(OrderedDict[tuple[Any, ...], Mapping[str, Any]]):
+    """Recent results by model and arguments, the oldest dropped beyond ``size``. (A model's
+    results are at most tens of kilobytes.)"""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self._size = size
+
+    def keep(self, key: tuple[Any, ...], results: Mapping[str, Any]) -> Mapping[str, Any]:
+        kept = results if isinstance(results, Results) else Results(results, already_plain=True)
+        self[key] = kept
+        if len(self) > self._size:
+            self.popitem(last=False)
+        return kept
+
+
+_RECENT_RUNS = _RecentResults(size=128)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ from tutor.models import (
     Arg,
     Model,
     Results,
+    exact_key,
     per_layer,
     per_layer_floats,
     plain,
@@ -36,7 +36,7 @@ def _run_chain(a: Mapping[str, Any]) -> Results:
     key = tuple(a[name] for name in _CHAIN_ARGS)
     if any(type(value) is tuple for value in key):
         return _chain(a)
-    key = tuple(map(_exact, key))
+    key = tuple(map(exact_key, key))
     found = _CHAINS.get(key)
     if found is None:
         found = _CHAINS.keep(key, _chain(a), a["depth"])
@@ -65,13 +65,6 @@ class _LayerBoundedCache(dict[tuple[Any, ...], Results]):
 _CHAIN_ARGS = ("depth", "activation", "weight", "z", "x", "bias")
 # Seven results of up to 40 bytes per layer once read: 20,000 layers is at most about 6 MB.
 _CHAINS = _LayerBoundedCache(budget=20_000)
-
-
-def _exact(value: Any) -> Any:
-    """``value`` as a key that tells -0.0 from 0.0 (equal numbers, but not in every result)."""
-    if value == 0.0 and type(value) is float:
-        return ("zero", math.copysign(1.0, value))
-    return value
 
 
 def _chain(a: Mapping[str, Any]) -> Results:

@@ -99,12 +99,11 @@ def _clipped(a: Mapping[str, Any]) -> dict[str, Any]:
     """Rebuild the seeded network's arrays (the draws of simulate_network: weights, input,
     then the mse target), take every parameter gradient and clip them by their global norm at
     ``a["clip"]`` with the engine's clip_by_global_norm."""
-    rng = np.random.default_rng(a["seed"])
-    net = sim.build_network(
+    net, rng = sim.seeded_arrays(
         a["depth"],
         a["width"],
         a["init"],
-        seed=rng,
+        seed=a["seed"],
         std=a["std"],
         gain=a["gain"],
         batch=a["batch"],
@@ -146,9 +145,8 @@ def _run_net(a: Mapping[str, Any]) -> dict[str, Any]:
 def _start_report(a: Mapping[str, Any]) -> sim.NetworkReport:
     """The per-layer picture of the network ``simulate_training`` trains, before step 1:
     the same draws (weights, input, then the teacher) and the same mse loss."""
-    rng = np.random.default_rng(a["seed"])
-    net = sim.build_network(
-        a["depth"], a["width"], a["init"], seed=rng, std=a["std"], batch=a["batch"]
+    net, rng = sim.seeded_arrays(
+        a["depth"], a["width"], a["init"], seed=a["seed"], std=a["std"], batch=a["batch"]
     )
     x, y = sim.regression_task(a["width"], a["batch"], rng, net.x)
     result = sim.network_gradients(

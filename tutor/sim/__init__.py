@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "NetworkArrays": "builders",
     "NetworkReport": "builders",
     "build_network": "builders",
+    "seeded_arrays": "builders",
     "simulate_network": "builders",
     "ChainForward": "chain",
     "ChainGrad": "chain",
@@ -137,6 +138,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers
     )
     from tutor.sim.builders import (
         build_network as build_network,
+    )
+    from tutor.sim.builders import (
+        seeded_arrays as seeded_arrays,
     )
     from tutor.sim.builders import (
         simulate_network as simulate_network,

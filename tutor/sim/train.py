@@ -31,7 +31,7 @@ from tutor.sim._arrays import (
     quiet,
     whole_norm,
 )
-from tutor.sim.builders import build_network
+from tutor.sim.builders import seeded_arrays
 from tutor.sim.clip import clip_by_global_norm, clip_by_value, global_norm
 from tutor.sim.network import network_gradients
 
@@ -236,8 +236,7 @@ def simulate_training(
     Draws, in order: the weights, the input x (the same arrays ``simulate_network`` draws for
     this seed), then the teacher matrix A.
     """
-    rng = np.random.default_rng(seed)
-    net = build_network(depth, width, init, seed=rng, std=std, batch=batch)
+    net, rng = seeded_arrays(depth, width, init, seed=seed, std=std, batch=batch)
     x, y = regression_task(width, batch, rng, net.x)
     return train_sgd(
         x,
