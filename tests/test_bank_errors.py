@@ -77,6 +77,8 @@ def broken(old: str, new: str) -> str:
 
 
 QUESTION_CASES = [
+    ("negative minutes", "    title: A question\n", "    title: A question\n    minutes: -5\n",
+     "b.yaml:5: question 'q1': 'minutes' must be above 0 and at most 120, not -5"),
     ("unknown key", "    hints:", "    hint:",
      "b.yaml:12: question 'q1': unknown key 'hint' (did you mean 'hints'?)"),
     ("missing title", "    title: A question\n", "",

@@ -99,6 +99,17 @@ def test_input_ending_early_ends_the_quiz_with_a_summary() -> None:
     assert "Score: 1 / 1 (100%), 1 of 3 answered" in text
 
 
+def test_input_ending_inside_a_question_says_its_tries_are_saved() -> None:
+    seen: list[Submission] = []
+    con, out = console("1\n")  # one wrong try, then the input ends before the next
+    summary = run_quiz(con, quiz_variants(2), 2, recorder=lambda _v, s: seen.append(s))
+    print_summary(con, summary)
+    text = out.getvalue()
+    assert (len(summary.results), summary.saved, len(seen)) == (0, 1, 1)
+    assert "No question finished (of 2)." in text
+    assert "The 1 answer given so far is saved." in text
+
+
 def test_ctrl_c_ends_the_quiz_with_a_summary() -> None:
     class Interrupting(io.StringIO):
         def readline(self, _size: int | None = -1) -> str:

@@ -151,9 +151,22 @@ def _question(
         simulate=_simulate(reader, q),
         values=_values(reader, q),
         require=reader.texts(q, "require"),
-        minutes=reader.number(q, "minutes", 2.0),
+        minutes=_minutes(reader, q),
         lines=_lines(q),
     )
+
+
+MAX_MINUTES = 120.0
+"""The longest time a question may set for itself (a timed session counts on it)."""
+
+
+def _minutes(reader: FieldReader, q: YamlMap) -> float:
+    minutes = reader.number(q, "minutes", 2.0)
+    if not 0 < minutes <= MAX_MINUTES:
+        reader.fail(
+            q, "minutes", f"'minutes' must be above 0 and at most {MAX_MINUTES:g}, not {minutes:g}"
+        )
+    return minutes
 
 
 def _line_text(reader: FieldReader, m: YamlMap, key: str, default: str | None = None) -> str:

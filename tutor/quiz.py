@@ -101,6 +101,7 @@ class QuizSummary:
     results: list[QuestionResult] = field(default_factory=list)
     elapsed_s: float = 0.0
     interrupted: bool = False
+    saved: int = 0  # answers recorded, those of an unfinished question included
 
     @property
     def score(self) -> float:
@@ -142,6 +143,7 @@ class Asker:
         self.console = console
         self.recorder = recorder
         self.clock = clock
+        self.saved = 0
         self.self_rate = self_rate
 
     def ask(self, variant: Variant) -> QuestionResult:
@@ -254,6 +256,7 @@ class Asker:
     def _record(self, view: PartView, submission: Submission) -> None:
         if self.recorder is not None:
             self.recorder(view.variant, submission)
+            self.saved += 1
 
 
 def run_quiz(
@@ -276,6 +279,7 @@ def run_quiz(
         console.say()
         console.say("Quiz ended early.", "warn")
     summary.elapsed_s = clock() - start
+    summary.saved = asker.saved
     return summary
 
 
@@ -299,7 +303,14 @@ def print_summary(console: Console, summary: QuizSummary) -> None:
             f"Score: {summary.score:g} / {done} ({percent}), {done} of {summary.total} answered"
         )
     else:
-        console.say(f"No question answered (of {summary.total}).")
+        console.say(f"No question finished (of {summary.total}).")
+    if summary.interrupted and summary.saved:
+        given = (
+            "1 answer given so far is"
+            if summary.saved == 1
+            else f"{summary.saved} answers given so far are"
+        )
+        console.say(f"The {given} saved.")
     console.say(f"Time: {format_duration(summary.elapsed_s)}")
     missed = [r for r in summary.results if r.score < 1]
     if missed:
