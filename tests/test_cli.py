@@ -5,9 +5,12 @@ from __future__ import annotations
 import gc
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -308,3 +311,35 @@ def test_a_scalar_chain_question_is_asked_and_graded_without_numpy() -> None:
     )  # fmt: skip
     assert "Correct" in done.stdout
     assert "numpy loaded: False" in done.stdout
+
+
+@pytest.mark.parametrize("command", [["quiz", "--question", "sigmoid-chain-gradient@12"], ["practice"]])  # fmt: skip
+def test_ctrl_c_at_a_question_prints_the_summary_and_exits_130(
+    command: list[str], tmp_path: Path
+) -> None:
+    env = {**os.environ, "TUTOR_DB": str(tmp_path / "progress.sqlite3"), "NO_COLOR": "1"}
+    shown = _until_asked([sys.executable, "-m", "tutor", *command], env, signal.SIGINT)
+    assert shown.returncode == 130, shown.stdout
+    assert "ended early." in shown.stdout
+    assert "Traceback" not in shown.stdout + shown.stderr
+
+
+def _until_asked(
+    command: list[str], env: dict[str, str], sig: signal.Signals
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` until it asks for an answer, then send it ``sig``."""
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert process.stdout is not None and process.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"Your answer" not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], 1.0)
+        if ready:
+            seen += os.read(process.stdout.fileno(), 4096)
+    process.send_signal(sig)
+    rest, errors = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(
+        command, process.returncode, (seen + rest).decode(), errors.decode()
+    )

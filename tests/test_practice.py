@@ -258,7 +258,7 @@ def test_ctrl_c_ends_with_the_report_and_keeps_the_answers(catalog: Catalog, sto
 
     run = run_session(store, pool_of(catalog, ARITHMETIC),
                       learner=lambda out, clock: Interrupting(out, clock=clock))  # fmt: skip
-    assert run.report.ending == "interrupted"
+    assert run.report.ending == "cancelled"
     assert len(store.attempts()) == 1
     assert "Session report" in run.transcript
 

@@ -93,7 +93,7 @@ def test_input_ending_early_ends_the_quiz_with_a_summary() -> None:
     summary = run_quiz(con, quiz_variants(3), 3)
     print_summary(con, summary)
     text = out.getvalue()
-    assert summary.interrupted
+    assert summary.interrupted and not summary.cancelled
     assert len(summary.results) == 1
     assert "Quiz ended early." in text
     assert "Score: 1 / 1 (100%), 1 of 3 answered" in text
@@ -117,7 +117,7 @@ def test_ctrl_c_ends_the_quiz_with_a_summary() -> None:
 
     out = io.StringIO()
     summary = run_quiz(Console(Interrupting(), out, color=False), quiz_variants(2), 2)
-    assert summary.interrupted
+    assert summary.interrupted and summary.cancelled
     assert "Quiz ended early." in out.getvalue()
 
 

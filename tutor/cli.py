@@ -130,6 +130,11 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
 
 
+INTERRUPTED = 130
+"""The exit status after Ctrl-C (128 + SIGINT), as shells expect, once the answers given are
+saved and the summary is printed."""
+
+
 @click.group(cls=TutorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gradient-tutor", prog_name="tutor")
 def main() -> None:
@@ -219,6 +224,8 @@ def quiz(
     variants = (make_variant(q, s) for q, s in chosen)
     summary = quizzing.run_quiz(console, variants, len(chosen), recorder)
     quizzing.print_summary(console, summary)
+    if summary.cancelled:
+        ctx.exit(INTERRUPTED)
 
 
 @main.command()
@@ -258,7 +265,9 @@ def practice(
     pool = load(banks, only_banks).select(topics)
     if not pool:
         raise TutorError("no questions match these --topic options")
-    run_practice(Console(), pool, db, Settings(minutes=minutes, new_count=new_count))
+    report = run_practice(Console(), pool, db, Settings(minutes=minutes, new_count=new_count))
+    if report.ending == "cancelled":
+        click.get_current_context().exit(INTERRUPTED)
 
 
 @main.command()

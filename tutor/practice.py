@@ -48,7 +48,8 @@ TOPICS_IN_REPORT = 3
 SEED_RANGE = 1_000_000  # the range `tutor quiz --seed` replays; ample for fresh numbers
 
 #: How the session ended: time up, queue done, input ended or Ctrl-C, or nothing to ask.
-Ending = Literal["time", "done", "interrupted", "empty", "none-due"]
+Ending = Literal["time", "done", "interrupted", "cancelled", "empty", "none-due"]
+"""How a session ended; "interrupted" is the end of input, "cancelled" is Ctrl-C."""
 
 
 def random_seed() -> int:
@@ -181,10 +182,10 @@ class Session:
                 if item is None:
                     return "done"
                 self._ask(item, queue)
-        except (EndOfInput, KeyboardInterrupt):
+        except (EndOfInput, KeyboardInterrupt) as stop:
             self.console.say()
             self.console.say("Session ended early.", "warn")
-            return "interrupted"
+            return "cancelled" if isinstance(stop, KeyboardInterrupt) else "interrupted"
 
     def _next(self, queue: list[Planned]) -> Planned | None:
         """The queue's head; once it is empty, a card that fell due again this session."""
@@ -277,6 +278,7 @@ _ENDINGS: dict[Ending, str] = {
     "time": "Time is up.",
     "done": "Every planned question was asked.",
     "interrupted": "The session was ended early.",
+    "cancelled": "The session was ended early.",
     "empty": "Nothing to practice now: no reviews are due and no new questions are left.",
     "none-due": "Nothing to practice now: no reviews are due, and --new 0 asked for no new ones.",
 }

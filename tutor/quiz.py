@@ -101,6 +101,7 @@ class QuizSummary:
     results: list[QuestionResult] = field(default_factory=list)
     elapsed_s: float = 0.0
     interrupted: bool = False
+    cancelled: bool = False  # ended by Ctrl-C (the command then exits with status 130)
     saved: int = 0  # answers recorded, those of an unfinished question included
 
     @property
@@ -274,8 +275,9 @@ def run_quiz(
         for number, variant in enumerate(variants, 1):
             _header(console, variant, number, total)
             summary.results.append(asker.ask(variant))
-    except (EndOfInput, KeyboardInterrupt):
+    except (EndOfInput, KeyboardInterrupt) as stop:
         summary.interrupted = True
+        summary.cancelled = isinstance(stop, KeyboardInterrupt)
         console.say()
         console.say("Quiz ended early.", "warn")
     summary.elapsed_s = clock() - start
