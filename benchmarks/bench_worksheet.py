@@ -11,6 +11,7 @@ simulations behind it), and everything else (texts, math, tables, charts and the
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import resource
 import shutil
@@ -95,11 +96,12 @@ def _breakdown(pool: Sequence[Any], sample: int) -> list[Row]:
     warm_up, timed = options.numbers[sample:], options.numbers[:sample]
     drawn: dict[tuple[str, int], Any] = {}
     spent: list[float] = []
-    for version in options.numbers:
-        for question, seed in plan_version(pool, COUNT, options.seed, version):
-            start = time.process_time()
-            drawn[question.id, seed] = make_variant(question, seed)
-            spent.append(time.process_time() - start)
+    with _ArrayWork() as work:
+        for version in options.numbers:
+            for question, seed in plan_version(pool, COUNT, options.seed, version):
+                start = time.process_time()
+                drawn[question.id, seed] = make_variant(question, seed)
+                spent.append(time.process_time() - start)
     sheetdata.make_variant = lambda question, seed: drawn[question.id, seed]  # type: ignore[assignment]
     try:
         for version in warm_up:
@@ -115,7 +117,9 @@ def _breakdown(pool: Sequence[Any], sample: int) -> list[Row]:
     checking = time.process_time() - start
     draw_ms = 1000 * statistics.mean(spent)
     render_ms = 1000 * rendering / (sample * COUNT)
-    best = (draw_ms + render_ms) * 100 * COUNT / 1000 / (os.cpu_count() or 1)
+    cpus = os.cpu_count() or 1
+    best = (draw_ms + render_ms) * 100 * COUNT / 1000 / cpus
+    floor = work.seconds() / len(spent) * 100 * COUNT / cpus
     return [
         ("  per question, one process: drawing the variant (tutor.variant, simulations)",
          f"{draw_ms:.1f} ms (median {1000 * statistics.median(spent):.1f} ms, max {1000 * max(spent):.0f} ms)", ""),
@@ -124,7 +128,75 @@ def _breakdown(pool: Sequence[Any], sample: int) -> list[Row]:
         ("  once: checking every text of the questions used (beside the workers)",
          f"{1000 * checking:.0f} ms", ""),
         ("  => 100 x 20 spread over all CPUs, at best", f"{best:.1f} s", f"< {TARGET_S:g} s"),
+        ("  lower bound: only the networks' weight draws and matrix products, at this machine's best rates, 100 x 20 over all CPUs",
+         f"{floor:.1f} s ({work.describe()})", ""),
     ]  # fmt: skip
+
+
+class _ArrayWork:
+    """Counts, while drawing variants, the work no Python code can avoid: the standard normals
+    the network builders draw and the floating-point operations of the networks' matrix
+    products. ``seconds`` prices them at the best rates this machine reaches, so it is a lower
+    bound on the CPU time of the draws (other simulations' arrays are not even counted)."""
+
+    def __init__(self) -> None:
+        self.normals = 0
+        self.flops = 0
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> _ArrayWork:
+        from tutor.sim import builders, network
+
+        matmul, draw = network.matmul, builders._draw
+
+        def counted_matmul(a: Any, b: Any, out: Any = None) -> Any:
+            product = matmul(a, b, out)
+            self.flops += 2 * product.size * a.shape[-1]
+            return product
+
+        def counted_draw(seed: int, depth: int, width: int, batch: int) -> Any:
+            self.normals += depth * width * width + batch * width
+            return draw(seed, depth, width, batch)
+
+        for module, name, new in ((network, "matmul", counted_matmul), (builders, "_draw", counted_draw)):  # fmt: skip
+            self._undo.append((module, name, getattr(module, name)))
+            setattr(module, name, new)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for module, name, old in self._undo:
+            setattr(module, name, old)
+
+    def seconds(self) -> float:
+        normal_s, flop_s = _best_rates()
+        return self.normals * normal_s + self.flops * flop_s
+
+    def describe(self) -> str:
+        normal_s, flop_s = _best_rates()
+        return (
+            f"{self.normals / 1e6:.0f} M normals at {1e9 * normal_s:.1f} ns, "
+            f"{self.flops / 1e9:.1f} GFLOP at {1e-9 / flop_s:.0f} GFLOP/s, in the sample"
+        )
+
+
+@functools.cache
+def _best_rates() -> tuple[float, float]:
+    """Seconds per standard normal drawn, and per floating-point operation of a matrix product
+    the size of a wide layer's, each the best of several tries."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    normals = min(_timed(lambda: rng.standard_normal(1 << 20)) for _ in range(7)) / (1 << 20)
+    h, w = rng.standard_normal((32, 256)), rng.standard_normal((256, 256))
+    out = np.empty((32, 256))
+    product = min(_timed(lambda: np.matmul(h, w, out=out)) for _ in range(200))
+    return normals, product / (2 * 32 * 256 * 256)
+
+
+def _timed(work: Any) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
 
 
 def main() -> None:
