@@ -186,6 +186,7 @@ BANK_ERRORS: list[tuple[str, str]] = [
     ("exp(1000)", "number too large"),
     ("1e999", "number too large"),
     ("1e-999", "number too small"),
+    ("10^-400", "number too small"),
     ("0.5^2e6", "exponent too large"),
     ("(-8)^(1/3)", "a negative number to a fractional power is not a real number"),
     ("1/0", "division by zero"),
@@ -450,3 +451,11 @@ def test_float_repr_round_trips(x: float) -> None:
 
 def test_text_in_quotes_keeps_its_symbols() -> None:
     assert compile_expression("['k × a', 'x − 1']", mode="bank")({}) == ("k × a", "x − 1")
+
+
+def test_a_power_that_underflows_is_0_in_a_bank_and_an_error_in_an_answer() -> None:
+    assert compile_expression("0.25^600")() == 0.0  # a vanishing gradient, as floats give it
+    with pytest.raises(ExpressionError, match="number too small"):
+        compile_expression("0.25^600", mode="answer")()
+    assert compile_expression("0.5^1074", mode="answer")() == 5e-324  # subnormal, not 0
+    assert compile_expression("0^3", mode="answer")() == 0.0

@@ -122,16 +122,21 @@ def _number_node(value: float, start: int, end: int, literal: str = "") -> _Node
     return _Node(_const(int(value) if whole else value), start, end, const=value, literal=literal)
 
 
-def _power_node(base: _Node, exponent: _Node, tok: _Token) -> _Node:
-    """x^y; the literal 10^k is folded to the float 1ek, so 9.5×10^-4 equals 9.5e-4 exactly."""
+def _power_node(base: _Node, exponent: _Node, tok: _Token, mode: Mode) -> _Node:
+    """x^y; the literal 10^k is folded to the float 1ek, so 9.5×10^-4 equals 9.5e-4 exactly.
+
+    Like the number 1e-400, a power that is too small for a float is an error rather than 0,
+    in an answer (in a bank formula, underflow to 0 is what a vanishing gradient does)."""
     end = max(exponent.end, tok.pos + len(tok.text))
     k = exponent.const
     if base.const == 10.0 and k is not None and k.is_integer() and abs(k) <= 400:
         value = float(f"1e{int(k)}")
-        if value == math.inf:
-            raise ExpressionError("number too large", position=tok.pos + 1)
+        if value in (math.inf, 0.0):
+            size = "large" if value else "small"
+            raise ExpressionError(f"number too {size}", position=tok.pos + 1)
         return _Node(_const(value), base.start, end, const=value, pow10=int(k))
-    return _Node(_pow(base.run, exponent.run, tok.text, tok.pos + 1), base.start, end)
+    run = _pow(base.run, exponent.run, tok.text, tok.pos + 1, nonzero=mode == "answer")
+    return _Node(run, base.start, end)
 
 
 # A mantissa that can take an exponent as written: signed digits with a point, no exponent.
@@ -200,7 +205,7 @@ class _Parser:
     def infix(self, left: _Node, prec: int) -> _Node:
         if prec == _POW:
             tok = self.take()
-            return _power_node(left, self.expr(_POW), tok)
+            return _power_node(left, self.expr(_POW), tok, self.mode)
         if prec == _CMP:
             return self.compare(left)
         parts: list[tuple[_Token, _Node]] = []
@@ -251,7 +256,7 @@ class _Parser:
             if tok.kind == "sup":
                 self.take()
                 exponent = _number_node(tok.num, tok.pos, tok.pos + len(tok.text))
-                node = _power_node(node, exponent, tok)
+                node = _power_node(node, exponent, tok, self.mode)
             elif self.is_op(".") or self.is_op("["):
                 self.bank_only(self.take())
                 node = self.field(node, tok) if tok.value == "." else self.index(node, tok)

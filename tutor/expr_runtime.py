@@ -224,7 +224,9 @@ def _chain(first: _Run, rest: list[tuple[_Op, str, _Run, int]]) -> _Run:
     return run
 
 
-def _pow(a: _Run, b: _Run, sym: str, pos: int) -> _Run:
+def _pow(a: _Run, b: _Run, sym: str, pos: int, *, nonzero: bool = False) -> _Run:
+    """x^y; with ``nonzero``, a power of x != 0 that underflows to 0 is an error."""
+
     def run(env: Env) -> object:
         x, y = a(env), b(env)
         if type(x) is not float:
@@ -235,10 +237,14 @@ def _pow(a: _Run, b: _Run, sym: str, pos: int) -> _Run:
             y = _real(y, f"'{sym}'", pos)
         if x > 0.0 and -MAX_EXPONENT <= y <= MAX_EXPONENT:
             try:
-                return x**y
+                result = x**y
             except OverflowError:
-                pass  # _power raises it with a message
-        return _power(x, y, pos)
+                result = _power(x, y, pos)  # raises it, with a message
+        else:
+            result = _power(x, y, pos)
+        if nonzero and result == 0.0 and x != 0.0:
+            raise ExpressionError("number too small", position=pos)
+        return result
 
     return run
 
