@@ -108,6 +108,13 @@ def test_grade_json(
     else:
         assert data["format_error"] is None
     assert bool(data["feedback"]) == (mistake is not None)
+    assert data["expected_value"] == 0.25**16  # the number, beside the printed "2.328 × 10⁻¹⁰"
+
+
+def test_grade_takes_a_negative_answer_as_typed() -> None:
+    assert run("grade", "chain-weight-gradient@682554", "-0.01048") == (0, "correct\n")
+    code, out = run("grade", "chain-weight-gradient@682554", "-0.01048", "--json")
+    assert (code, json.loads(out)["value"]) == (0, -0.01048)
 
 
 def test_grade_text_output() -> None:

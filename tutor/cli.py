@@ -389,7 +389,8 @@ def explain(
         Console().variant_in_full(variant)
 
 
-@main.command()
+# An answer such as -0.01 starts with a dash: unknown options pass through as arguments.
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("question_id")
 @click.argument("answer")
 @seed_option()
@@ -419,6 +420,7 @@ def grade(
     Examples:
       tutor grade sigmoid-chain-gradient --seed 42 "0.25^10"
       tutor grade sigmoid-chain-gradient@42 9.5e-7 --json
+      tutor grade chain-weight-gradient@682554 -0.01048   a negative answer, as typed
     """
     from tutor.grading import grade_report
     from tutor.terminal import Console

@@ -10,7 +10,7 @@ from typing import Any
 
 from tutor.answers import Verdict, grade, parse_answer, parse_bool, parse_choice
 from tutor.errors import AnswerFormatError
-from tutor.present import PartView, json_number
+from tutor.present import PartView, answer_value, json_number
 from tutor.variant import Variant
 
 
@@ -55,6 +55,7 @@ def grade_report(variant: Variant, index: int, text: str) -> dict[str, Any]:
             "format_error": str(exc),
             "value": None,
             "expected": view.answer_text(),
+            "expected_value": answer_value(view),
         }
     return {
         **base,
@@ -65,4 +66,5 @@ def grade_report(variant: Variant, index: int, text: str) -> dict[str, Any]:
         "format_error": None,
         "value": json_number(verdict.value),
         "expected": view.answer_text(),
+        "expected_value": answer_value(view),
     }
