@@ -136,7 +136,7 @@ def test_quiz_replays_one_variant_from_piped_answers() -> None:
 def test_quiz_by_topic_and_count() -> None:
     code, out = run("quiz", "--topic", "vanishing", "-n", "2", "--seed", "3", stdin="")
     assert code == 0
-    assert "Quiz seed 3" in out
+    assert "Quiz seed 3 (replay with: tutor quiz --seed 3 -n 2 --topic vanishing)" in out
     assert "Question 1 of 2  ·  vanishing" in out
     assert "Quiz ended early." in out
 

@@ -220,12 +220,33 @@ def quiz(
     recorder = None if no_record else quizzing.DeferredRecorder(open_recording)
     console = Console()
     if not question_id:
-        console.say(f"Quiz seed {seed} (replay with --seed {seed}). Ctrl-C ends early.", "dim")
+        replay = _quiz_replay(seed, count, topics, difficulty, banks, only_banks)
+        console.say(f"Quiz seed {seed} (replay with: {replay}). Ctrl-C ends early.", "dim")
     variants = (make_variant(q, s) for q, s in chosen)
     summary = quizzing.run_quiz(console, variants, len(chosen), recorder)
     quizzing.print_summary(console, summary)
     if summary.cancelled:
         ctx.exit(INTERRUPTED)
+
+
+def _quiz_replay(
+    seed: int,
+    count: int,
+    topics: tuple[str, ...],
+    difficulty: int | None,
+    banks: tuple[Path, ...],
+    only_banks: bool,
+) -> str:
+    """The command that asks the same questions with the same numbers: every option that
+    chooses them, since the questions drawn for a seed depend on the pool and the count."""
+    import shlex
+
+    words = ["tutor", "quiz", "--seed", str(seed), "-n", str(count)]
+    words += [w for topic in topics for w in ("--topic", topic)]
+    words += ["--difficulty", str(difficulty)] if difficulty is not None else []
+    words += [w for bank in banks for w in ("--bank", str(bank))]
+    words += ["--only-banks"] if only_banks else []
+    return shlex.join(words)
 
 
 @main.command()
