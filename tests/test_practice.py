@@ -231,6 +231,7 @@ def test_when_time_is_up_the_current_question_finishes(catalog: Catalog, store: 
     assert tries == [1, 2, 3]  # asked with 10 s left, finished long after
     assert run.report.ending == "time"
     assert "Time is up." in run.transcript.split("Session report")[1]
+    assert run.transcript.count("Time is up.") == 1  # said once, in the report
     assert run.transcript.count("Question ") == 3
 
 
@@ -244,7 +245,7 @@ def test_end_of_input_ends_with_the_report_and_keeps_the_answers(
 ) -> None:
     run = run_session(store, pool_of(catalog, ARITHMETIC), lambda _t: False, limit=2)
     assert run.report.ending == "interrupted"
-    assert "Session ended early." in run.transcript
+    assert "The session was ended early." in run.transcript
     assert "Session report" in run.transcript
     assert [r.attempt.attempt_no for r in store.attempts()] == [1, 2]
 
@@ -271,7 +272,9 @@ def test_the_report_gives_accuracy_time_and_topics_to_review(
     report = run.transcript.split("Session report")[1]
     assert "Accuracy: 2 of 3 questions right (67%)" in report  # times-three missed
     assert "Average time per question: 50s" in report  # (30 + 90 + 30) / 3
-    assert "Topics to review next:\n  arithmetic: mastery 67%, 3 wrong this session" in report
+    assert (
+        "Topics to review next:\n  arithmetic: mastery 67%, 3 wrong answers this session" in report
+    )
     assert "Reviews due now: 0; next review in less than a minute." in report
 
 
@@ -309,3 +312,15 @@ def test_tutor_practice_unknown_topic(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
     assert "Error: unknown topic 'nope'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("due_now", "line"),
+    [(0, "Reviews due now: 0; next review in 2 days."),
+     (3, "Reviews due now: 3; the next one after those in 2 days.")],
+)  # fmt: skip
+def test_the_report_tells_reviews_due_now_from_the_next_one(due_now: int, line: str) -> None:
+    out = io.StringIO()
+    report = PracticeReport([], 60.0, "done", due_now=due_now, next_due=T0 + timedelta(days=2), at=T0)  # fmt: skip
+    print_report(Console(io.StringIO(), out, color=False), report)
+    assert line in out.getvalue()

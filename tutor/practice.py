@@ -175,16 +175,12 @@ class Session:
         try:
             while True:
                 if self.time_left() <= 0:
-                    self.console.say()
-                    self.console.say("Time is up.", "warn")
-                    return "time"
+                    return "time"  # the report says so
                 item = self._next(queue)
                 if item is None:
                     return "done"
                 self._ask(item, queue)
-        except (EndOfInput, KeyboardInterrupt) as stop:
-            self.console.say()
-            self.console.say("Session ended early.", "warn")
+        except (EndOfInput, KeyboardInterrupt) as stop:  # the report says so
             return "cancelled" if isinstance(stop, KeyboardInterrupt) else "interrupted"
 
     def _next(self, queue: list[Planned]) -> Planned | None:
@@ -304,15 +300,16 @@ def _print_topics(console: Console, topics: Sequence[TopicNext]) -> None:
         return
     console.say("Topics to review next:")
     for row in topics:
-        wrong = f", {row.misses} wrong this session" if row.misses else ""
-        names = f" ({', '.join(row.mistakes)})" if row.mistakes else ""
+        wrong = f", {counted(row.misses, 'wrong answer')} this session" if row.misses else ""
+        names = f" (mistakes: {', '.join(row.mistakes)})" if row.mistakes else ""
         console.say(f"  {row.topic}: mastery {100 * row.mastery:.0f}%{wrong}{names}")
 
 
 def _print_due(console: Console, report: PracticeReport) -> None:
     due = f"Reviews due now: {report.due_now}"
     if report.next_due is not None and report.at is not None:
-        due += f"; next review {until_text(report.next_due, report.at)}"
+        after = "the next one after those" if report.due_now else "next review"
+        due += f"; {after} {until_text(report.next_due, report.at)}"
     console.say(due + ".")
 
 
