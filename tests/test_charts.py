@@ -118,6 +118,16 @@ def test_text_bar_chart_three_layers() -> None:
     )
 
 
+def test_text_bar_charts_given_each_others_values_share_one_scale() -> None:
+    both = [*GRADS, 1e-12, 1e-1]
+    alone = text_bar_chart(LAYERS, GRADS, width=20).splitlines()
+    shared = text_bar_chart(LAYERS, GRADS, width=20, span=both).splitlines()
+    other = text_bar_chart(LAYERS, [1e-12, 1e-6, 1e-1], width=20, span=both).splitlines()
+    assert shared[-1] == other[-1] == "        └ log scale 10⁻¹³ … 10⁰ (each █ ≈ ×4.5)"
+    assert shared[-1] != alone[-1]
+    assert shared[:-1] != alone[:-1]  # the bars are drawn on the longer scale
+
+
 def test_text_bar_chart_spans_many_decades() -> None:
     out = text_bar_chart(LAYERS, [1e-12, 1e-6, 1e-1], title="t", width=24)
     assert out.splitlines()[1:] == [

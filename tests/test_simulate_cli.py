@@ -120,6 +120,8 @@ def test_compare_side_by_side() -> None:
     data = as_json(*args)
     assert data["compare"] == {"key": "init", "values": ["normal", "he-normal"]}
     assert [run["settings"]["std"] for run in data["runs"]] == [1.0, None]
+    scales = [line for line in text.splitlines() if "log scale" in line]
+    assert len(scales) == 2 and scales[0] == scales[1]  # one scale, so bars compare
 
 
 @pytest.mark.parametrize(

@@ -217,12 +217,15 @@ def text_bar_chart(
     title: str | None = None,
     log: bool = True,
     width: int = 40,
+    span: Sequence[float] = (),
 ) -> str:
     """Horizontal bars, one line per label, drawn with eighth blocks, value printed after;
     the title, if any, on the first line.
 
     The last line notes the scale, e.g. ``log scale 10⁻¹³ … 10⁰ (each █ ≈ ×2.1)``. ``width``
-    is the length of a full bar in cells (at least 1). No trailing spaces, no final newline.
+    is the length of a full bar in cells (at least 1). The scale also covers the values of
+    ``span``: charts drawn side by side share one scale when given all their values. No
+    trailing spaces, no final newline.
     """
     numbers_ = _check_series(labels, values)
     if width < 1:
@@ -230,7 +233,7 @@ def text_bar_chart(
     lines = [_clean(title)] if title else []
     if not numbers_:
         return "\n".join([*lines, "(no data)"])
-    axis = _axis(numbers_, log)
+    axis = _axis([*numbers_, *span], log)
     names = [_clean(label) for label in labels]
     label_width = max((display_width(n) for n in names), default=0)
     for name, value in zip(names, numbers_, strict=True):

@@ -352,10 +352,12 @@ def comparison_text(key: str, runs: Sequence[SimulateRun]) -> str:
     shown = ", ".join(_show(getattr(run.options, field)) for run in runs)
     blocks = [f"Comparing {key} = {shown}; base setting: {describe(runs[0].options)}"]
     blocks.append(text_table(headers, rows, title="Per layer (layer 1 is the input side)"))
+    every = [float(v) for run in runs for v in run.report.act_grad_norm]  # one scale for all
     for name, run in zip(names, runs, strict=True):
         labels = [f"layer {i + 1}" for i in range(run.report.depth)]
         values = [float(v) for v in run.report.act_grad_norm]
-        blocks.append(text_bar_chart(labels, values, title=f"‖dL/dh‖ per layer, {name}"))
+        title = f"‖dL/dh‖ per layer, {name}"
+        blocks.append(text_bar_chart(labels, values, title=title, span=every))
     lines = [f"{name}: {run.diagnosis.summary}" for name, run in zip(names, runs, strict=True)]
     lines += [
         f"{n}: {_training_text(r.options, r.training).splitlines()[0]}"
