@@ -296,6 +296,7 @@
     if (!isFinite(r)) throw new ExprError("number too large");
     if (Math.abs(y) > MAX_EXPONENT) throw new ExprError("exponent too large");
     if (complex) throw new ExprError("a negative number to a fractional power is not a real number");
+    if (r === 0 && x !== 0) throw new ExprError("number too small"); // underflow, as 1e-400
     return real(r);
   }
 
@@ -449,6 +450,7 @@
     if (base.cnst === 10 && k !== null && Number.isInteger(k) && Math.abs(k) <= 400) {
       var value = parseFloat("1e" + (k + 0));
       if (value === Infinity) throw new ExprError("number too large");
+      if (value === 0) throw new ExprError("number too small");
       return new Node(constant(real(value)), base.start, end, value, "", k + 0);
     }
     var a = base.run, b = exponent.run;
