@@ -227,6 +227,10 @@ def test_size_and_nesting_are_capped() -> None:
     # Deep enough to overflow the YAML parser's own stack, were it not counted first.
     flow = "topic: t\nquestions:\n  - " + "[" * 60_000 + "]" * 60_000 + "\n"
     assert error_of(flow) == "b.yaml:3: nested more than 24 levels deep"
+    compact = "topic: t\nquestions:\n" + "- " * 50_000 + "a\n"  # crashed the parser (C stack)
+    assert error_of(compact) == "b.yaml:3: nested more than 24 levels deep"
+    indented = "topic: t\nquestions:\n" + "".join(" " * i + f"k{i}:\n" for i in range(0, 2100, 3))
+    assert error_of(indented).endswith("nested more than 24 levels deep")
     huge = "topic: t\nquestions:\n" + "  - id: x\n" * 120_000
     assert error_of(huge) == "b.yaml: file is larger than 1000 kB"
 

@@ -74,8 +74,22 @@ _BRACKETS = re.compile(r"[][{}]")
 _MAX_BRACKETS = 1000
 
 
+# Block collections nest by indentation and by indicators on one line (``- - - a``): a line
+# whose content starts this far in is nested too deep for any bank, and the parser would
+# overflow its stack on it (at about 50,000 levels) just the same.
+_MAX_INDENT = 2000
+_LONG_LINE = re.compile(rf"^[^\n]{{{_MAX_INDENT + 1}}}", re.MULTILINE)
+_BLOCK_START = re.compile(r"^(?:[ \t]*[-?:](?=[ \t]|$))*[ \t]*", re.MULTILINE)
+
+
 def _too_deep_at(text: str) -> int | None:
-    """The line where ``[`` and ``{`` are open more than ``_MAX_BRACKETS`` deep, if any."""
+    """The line where ``[`` and ``{`` are open more than ``_MAX_BRACKETS`` deep, or where a
+    line's content starts after more than ``_MAX_INDENT`` columns of indentation and block
+    indicators, if any."""
+    long_line = _LONG_LINE.search(text)  # the usual bank has none: nothing to count
+    for start in _BLOCK_START.finditer(text, long_line.start() if long_line else len(text)):
+        if start.end() - start.start() > _MAX_INDENT:
+            return text.count("\n", 0, start.start()) + 1
     if text.count("[") + text.count("{") <= _MAX_BRACKETS:
         return None
     depth = 0
