@@ -350,3 +350,17 @@ def _until_asked(
     return subprocess.CompletedProcess(
         command, process.returncode, (seen + rest).decode(), errors.decode()
     )
+
+
+def test_messages_quoting_banks_or_answers_reach_the_terminal_without_control_characters(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "banks"
+    folder.mkdir()
+    (folder / "y\x1b[2J\u202e.yaml").write_text("topic: t\nquestions: 3\n", encoding="utf-8")
+    code, out = run("list", "--bank", str(folder))
+    assert code == 1 and "y[2J.yaml" in out
+    code, out = run("grade", "sigmoid-chain-gradient@12", "1 '\x1b[31m\u202e'")
+    assert code == 0 and out.startswith("format error: ")
+    for text in (out, run("list", "--bank", str(folder))[1]):
+        assert "\x1b" not in text and "\u202e" not in text

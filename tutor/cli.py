@@ -31,7 +31,15 @@ class TutorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TutorError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(shown(str(exc))) from None
+
+
+def shown(text: str) -> str:
+    """``text`` without the characters that could move the cursor, recolour or reorder the
+    terminal: messages and reports quote banks, file names and imported progress."""
+    from tutor.render import strip_controls
+
+    return strip_controls(text)
 
 
 def bank_options(command: F) -> F:
@@ -325,7 +333,7 @@ def stats(
     if export_to is not None:
         start_up_over()
         count = stats_view.export_to(db, export_to)
-        click.echo(f"Exported {count} attempts to {export_to}.")
+        click.echo(shown(f"Exported {count} attempts to {export_to}."))
         return
     now = datetime.now().astimezone()
     questions = load(banks, only_banks).questions
@@ -333,7 +341,7 @@ def stats(
     if as_json:
         emit_json(stats_view.stats_json(view))
     else:
-        click.echo(stats_view.stats_text(view))
+        click.echo(shown(stats_view.stats_text(view)))
 
 
 @main.command(name="import")
@@ -357,7 +365,7 @@ def import_progress(file: Path, db: Path | None) -> None:
     start_up_over()
     added, total, path = import_from(db, file)
     known = f" ({total - added} were already there)" if total > added else ""
-    click.echo(f"Imported {added} of {total} attempts from {file} into {path}{known}.")
+    click.echo(shown(f"Imported {added} of {total} attempts from {file} into {path}{known}."))
 
 
 @main.command(name="list")
@@ -458,7 +466,7 @@ def grade(
         emit_json(result)
         return
     if result["format_error"]:
-        click.echo(f"format error: {result['format_error']}")
+        click.echo(shown(f"format error: {result['format_error']}"))
     else:
         click.echo("correct" if result["correct"] else "incorrect")
         if result["feedback"]:
@@ -504,7 +512,7 @@ def check(paths: tuple[Path, ...], seeds: int, jobs: int | None, only_banks: boo
     start_up_over()
     problems, stats = check_paths(list(paths), seeds, jobs, beside_bundled=not only_banks)
     for line in report_lines(problems, stats):
-        click.echo(line)
+        click.echo(shown(line))
     if problems:
         sys.exit(1)
 
@@ -598,7 +606,7 @@ def worksheet(
     if not pool:
         raise TutorError("no questions match these --topic and --difficulty options")
     for path in write_worksheet(output, pool, options):
-        click.echo(f"Wrote {path}")
+        click.echo(shown(f"Wrote {path}"))
 
 
 # tutor simulate's choices, spelled out so that `tutor --help` does not import NumPy
