@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from store_helpers import T0, make_attempt, replayed_cards
 
+from tutor import progress_io
 from tutor.errors import StoreError
 from tutor.progress_io import (
     export_progress,
@@ -229,8 +231,31 @@ def test_files_round_trip_and_messages_name_the_file(filled: Store, tmp_path: Pa
 
 
 def test_write_export_into_a_missing_folder(filled: Store, tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="cannot write export"):
+    with pytest.raises(StoreError, match=r"cannot write the export: cannot write .*absent"):
         write_export(filled, tmp_path / "absent" / "progress.json")
+
+
+def test_an_export_never_replaces_a_pipe_or_device(filled: Store, tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for target in (pipe, Path(os.devnull)):
+        with pytest.raises(StoreError, match="it is not a regular file"):
+            write_export(filled, target)
+    assert pipe.is_fifo()
+
+
+def test_an_endless_or_oversized_export_is_refused_before_it_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_number = tmp_path / "long.json"
+    long_number.write_text('{"attempts": ' + "1" * 5000 + "}")
+    with pytest.raises(StoreError, match="a number too long to read"):
+        read_export(long_number)  # was a ValueError from Python's integer limit
+    monkeypatch.setattr(progress_io, "MAX_EXPORT_BYTES", 1000)
+    with pytest.raises(StoreError, match="larger than"):
+        read_export(long_number)
+    with pytest.raises(StoreError, match="larger than"):
+        read_export("/dev/zero")  # never ends: read no further than the limit
 
 
 steps = st.lists(

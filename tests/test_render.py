@@ -146,6 +146,9 @@ def test_template_rules(source: str, problem: str | None) -> None:
         "{{ name.__class__ }}",  # sandboxed attribute access gives undefined, StrictUndefined fails
         "{{ xs.missing }}",
         "{{ g|num(40) }}",
+        "{{ g|num(3.5) }}",  # showed the marker's raw text
+        "{{ name|pct }}",  # a ValueError
+        "{{ xs|pct }}",  # a TypeError
     ],
 )
 def test_unsafe_or_broken_texts_fail_cleanly(source: str) -> None:

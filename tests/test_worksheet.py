@@ -23,6 +23,7 @@ from tutor.bankspec import Question
 from tutor.catalog import load_catalog
 from tutor.cli import main
 from tutor.errors import TutorError
+from tutor.files import FileWriteError, write_atomic
 from tutor.present import PartView
 from tutor.quiz import MAX_ATTEMPTS
 from tutor.selfcheck import grading_data, script
@@ -37,7 +38,6 @@ from tutor.worksheet import (
     key_path,
     parse_version_id,
     plan_version,
-    write_atomic,
     write_worksheet,
 )
 
@@ -623,7 +623,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ws.os, "fsync", crash)
-    with pytest.raises(WorksheetError, match=r"cannot write .*No space left on device"):
+    with pytest.raises(FileWriteError, match=r"cannot write .*No space left on device"):
         write_atomic(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["sheet.html"]
@@ -644,7 +644,7 @@ def test_an_interrupted_write_leaves_no_temporary_file(
 
 
 def test_a_folder_is_not_a_target(tmp_path: Path, kinds: tuple[Question, ...]) -> None:
-    with pytest.raises(WorksheetError, match="is a folder"):
+    with pytest.raises(FileWriteError, match="is a folder"):
         write_worksheet(tmp_path, kinds, WorksheetOptions(count=1))
 
 
@@ -661,11 +661,11 @@ def test_a_pipe_or_device_is_never_replaced(tmp_path: Path, kinds: tuple[Questio
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
     for target in (pipe, Path(os.devnull)):
-        with pytest.raises(WorksheetError, match="it is not a regular file"):
+        with pytest.raises(FileWriteError, match="it is not a regular file"):
             write_worksheet(target, kinds, WorksheetOptions(count=1))
     assert stat.S_ISFIFO(pipe.stat().st_mode)
     assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
-    with pytest.raises(WorksheetError, match="File name too long"):
+    with pytest.raises(FileWriteError, match="File name too long"):
         write_worksheet(tmp_path / ("a" * 300), kinds, WorksheetOptions(count=1))
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +21,7 @@ from uuid import UUID
 from fsrs import Rating
 
 from tutor.errors import StoreError
+from tutor.files import FileWriteError, write_atomic
 from tutor.store import Attempt, Recorded, Store, attempt_problem, iso_utc, parse_utc
 
 FORMAT: Final = "gradient-tutor-progress"
@@ -55,26 +54,20 @@ def import_progress(store: Store, data: object, *, source: str = "progress expor
 
 
 def write_export(store: Store, path: Path | str) -> None:
-    """Write :func:`export_progress` to ``path`` atomically (a crash leaves the old file)."""
-    target = Path(path)
+    """Write :func:`export_progress` to ``path`` atomically (a crash leaves the old file; a
+    folder, pipe or device is refused, not replaced)."""
     text = json.dumps(export_progress(store), indent=1, ensure_ascii=False) + "\n"
     try:
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
-        ) as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(handle.name).replace(target)
-    except OSError as exc:
-        raise StoreError(f"cannot write export {target}: {exc.strerror or exc}.") from exc
+        write_atomic(Path(path), text)
+    except FileWriteError as exc:
+        raise StoreError(f"cannot write the export: {exc}.") from None
 
 
 def read_export(path: Path | str) -> object:
     """The parsed JSON document in ``path`` (validated later by :func:`import_progress`)."""
     source = Path(path)
     try:
-        return json.loads(source.read_text(encoding="utf-8"))
+        return json.loads(_bounded_read(source).decode("utf-8"))
     except OSError as exc:
         raise StoreError(f"cannot read export {source}: {exc.strerror or exc}.") from exc
     except UnicodeDecodeError as exc:
@@ -85,6 +78,22 @@ def read_export(path: Path | str) -> object:
         ) from exc
     except RecursionError as exc:
         raise StoreError(f"export {source} is nested too deeply to be a progress export.") from exc
+    except ValueError as exc:  # an integer of thousands of digits
+        raise StoreError(f"export {source} holds a number too long to read ({exc}).") from exc
+
+
+MAX_EXPORT_BYTES = 64_000_000
+"""The largest export read (about 100,000 attempts)."""
+
+
+def _bounded_read(source: Path) -> bytes:
+    """The file's bytes, refused once past :data:`MAX_EXPORT_BYTES` before more is read (a
+    device such as /dev/zero never ends)."""
+    with source.open("rb") as handle:
+        data = handle.read(MAX_EXPORT_BYTES + 1)
+    if len(data) > MAX_EXPORT_BYTES:
+        raise StoreError(f"export {source} is larger than {MAX_EXPORT_BYTES // 1_000_000} MB.")
+    return data
 
 
 def import_file(store: Store, path: Path | str) -> int:

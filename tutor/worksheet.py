@@ -19,7 +19,6 @@ import hashlib
 import multiprocessing
 import os
 import re
-import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from tutor.bankspec import Question
 from tutor.catalog import data_dir
 from tutor.compiled import check_texts
 from tutor.errors import TutorError
+from tutor.files import writable_target, write_atomic
 from tutor.render import shared_filters
 from tutor.selfcheck import csp_hash, script
 from tutor.sheetdata import version_sheet
@@ -353,58 +353,3 @@ def write_worksheet(
         written.append(key_path(path))
     write_atomic(path, worksheet.sheet_bytes)
     return [path, *written]
-
-
-def writable_target(path: Path) -> Path:
-    """The file to replace when writing ``path``: the file a symbolic link points to (the link
-    stays a link), never a device, pipe or folder, which a rename would replace."""
-    try:
-        target = path.resolve()
-        mode = target.stat().st_mode if target.exists() else stat.S_IFREG
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links
-        raise WorksheetError(
-            f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}"
-        ) from None
-    if stat.S_ISDIR(mode):
-        raise WorksheetError(f"{path} is a folder; give a file name such as {path / 'sheet.html'}")
-    if not stat.S_ISREG(mode):
-        raise WorksheetError(f"cannot write {path}: it is not a regular file")
-    return target
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write ``text`` (bytes, or text in UTF-8) so that ``path`` holds the old file or the whole
-    new one, never a part.
-
-    The bytes go to a temporary file in the same folder, are flushed to disk, and the file is
-    renamed over ``path`` (a rename within one file system is atomic). A symbolic link is
-    followed; a device, pipe or folder at ``path`` is refused (see :func:`writable_target`).
-    """
-    path = writable_target(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("wb") as handle:
-            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(path)
-    except BaseException as exc:  # Ctrl-C included: no temporary file is left behind
-        temporary.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise WorksheetError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable; some file systems cannot sync a folder, which is fine."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
