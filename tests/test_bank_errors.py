@@ -235,6 +235,15 @@ def test_size_and_nesting_are_capped() -> None:
     assert error_of(huge) == "b.yaml: file is larger than 1000 kB"
 
 
+def test_a_file_too_large_is_refused_before_it_is_read_whole(tmp_path: Path) -> None:
+    sparse = tmp_path / "huge.yaml"
+    with sparse.open("wb") as handle:
+        handle.truncate(4 * 10**9)  # 4 GB of holes: reading it whole would take as much memory
+    for path in (sparse, Path("/dev/zero")):
+        with pytest.raises(BankError, match="file is larger than 1000 kB"):
+            load_bank(path)
+
+
 def test_numbers_are_read_as_people_write_them() -> None:
     text = broken("{float: [-2, 2], round: 1}", "{float: [-1e-1, 1E1]}")
     spec = parse_bank(text, "b.yaml").questions[0].params[0]

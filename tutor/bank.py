@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tutor.answers import DEFAULT_TOLERANCE, Tolerance
+from tutor.bankcache import read_bank_bytes
 from tutor.bankspec import (
     PART_TYPES,
     Bank,
@@ -87,12 +88,7 @@ TOLERANCE_LIMITS = {"relative": (0.0, 1.0), "sigfigs": (1, 15), "decades": (0.0,
 
 def load_bank(path: Path) -> Bank:
     """Read and validate one bank file; raise BankError at the first problem."""
-    name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BankError(f"cannot read the file: {exc.strerror or exc}", path=name) from None
-    return parse_bytes(data, name)
+    return parse_bytes(read_bank_bytes(path), str(path))
 
 
 def parse_bytes(data: bytes, path: str) -> Bank:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import overload
 
 from tutor import __version__
-from tutor.bankspec import Bank
+from tutor.bankspec import MAX_BANK_BYTES, Bank
 from tutor.errors import BankError
 
 # Every upgrade and every edit of a bank adds an entry (about 0.45 MB with the bundled banks);
@@ -110,7 +110,7 @@ def load_banks_cached(
     ``check`` runs on banks that were just parsed, before they are cached: a set of banks that
     fails it is never cached, so it fails again next time.
     """
-    sources = [(str(path), _read_source(path)) for path in paths]
+    sources = [(str(path), read_bank_bytes(path)) for path in paths]
     folder = cache_dir()
     entry = folder / f"{_key(sources)}.pickle" if folder else None
     cached = _read(entry, sources) if entry else None
@@ -126,11 +126,17 @@ def load_banks_cached(
     return LoadedBanks(sources, banks, where)
 
 
-def _read_source(path: Path) -> bytes:
+def read_bank_bytes(path: Path) -> bytes:
+    """The bytes of a bank file, refused once past the size limit before more is read (a
+    file of gigabytes, or a device that never ends, is not read whole)."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BANK_BYTES + 1)
     except OSError as exc:
         raise BankError(f"cannot read the file: {exc.strerror or exc}", path=str(path)) from None
+    if len(data) > MAX_BANK_BYTES:
+        raise BankError(f"file is larger than {MAX_BANK_BYTES // 1000} kB", path=str(path))
+    return data
 
 
 def _key(sources: Sequence[tuple[str, bytes]]) -> str:

@@ -16,6 +16,9 @@ PART_TYPES: tuple[str, ...] = ("numeric", "choice", "truefalse", "explain")
 Show = Literal["prompt", "explanation"]
 Scalar = float | int | str | bool
 
+MAX_BANK_BYTES = 1_000_000
+"""The largest bank file read."""
+
 
 @dataclass(frozen=True)
 class Source:

@@ -13,9 +13,10 @@ from typing import Any, ClassVar
 
 import yaml
 
+from tutor.bankspec import MAX_BANK_BYTES
 from tutor.errors import BankError
 
-MAX_BYTES = 1_000_000
+MAX_BYTES = MAX_BANK_BYTES
 MAX_DEPTH = 24
 MAX_STRING = 20_000
 MAX_DIGITS = 300
