@@ -364,3 +364,17 @@ def test_messages_quoting_banks_or_answers_reach_the_terminal_without_control_ch
     assert code == 0 and out.startswith("format error: ")
     for text in (out, run("list", "--bank", str(folder))[1]):
         assert "\x1b" not in text and "\u202e" not in text
+
+
+@pytest.mark.parametrize(
+    ("stdin", "encoding"), [(b"0.25^16\n", "latin-1"), (b"\xff\n0.25^16\n", "utf-8:strict")]
+)
+def test_a_terminal_that_cannot_show_or_send_utf8_gets_no_traceback(
+    stdin: bytes, encoding: str
+) -> None:
+    command = [sys.executable, "-m", "tutor", "quiz", "--question", "sigmoid-chain-gradient@12"]
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    command.append("--no-record")
+    done = subprocess.run(command, input=stdin, capture_output=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"Score: 1 / 1" in done.stdout and b"Traceback" not in done.stderr

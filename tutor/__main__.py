@@ -1,15 +1,27 @@
 """The ``tutor`` command's entry point, also run by ``python -m tutor``."""
 
 import gc
+import sys
 
 
 def run() -> None:
     """Run ``tutor``. Cycle collection waits until start-up is over: it makes tens of
     thousands of lasting objects and no garbage (see tutor.cli.start_up_over)."""
     gc.disable()
+    _tolerant_streams()
     from tutor.cli import main  # imported after the line above, which is its point
 
     main()
+
+
+def _tolerant_streams() -> None:
+    """Bytes typed that are not text in the terminal's encoding are read as U+FFFD (an
+    unreadable answer, asked again), and characters the terminal cannot show are written as
+    '?', instead of ending the program in the middle of a quiz."""
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
 
 
 if __name__ == "__main__":
