@@ -675,8 +675,10 @@
     if (plain.indexOf("%") >= 0) {
       var match = PERCENT.exec(plain);
       var number = match ? match[1] : "5";
+      var example = match ? "" : "for example, ";
       throw new FormatError(
-        "Write percentages as decimals: for " + number + "%, type " + hundredth(number) + "."
+        "Write percentages as decimals: " + example + "for " + number + "%, type " +
+          hundredth(number) + "."
       );
     }
     if (OTHER_BASE.test(plain)) throw new FormatError(inDecimal(plain));

@@ -102,6 +102,8 @@ QUESTION_CASES = [
      "b.yaml:12: question 'q1': a relative tolerance of 0 is not usable (between 0 and 1, e.g. 0.01 for 1%)"),
     ("fractional sigfigs", "    hints:", "    tolerance: {sigfigs: 2.5}\n    hints:",
      "b.yaml:12: question 'q1': a sigfigs tolerance of 2.5 is not usable (a whole number from 1 to 15)"),
+    ("whole relative tolerance", "    hints:", "    tolerance: {relative: 1}\n    hints:",
+     "b.yaml:12: question 'q1': a relative tolerance of 1 is not usable (between 0 and 1, e.g. 0.01 for 1%)"),
     ("no hints", "    hints: [Use the rule.]\n", "",
      "b.yaml:3: question 'q1': every question part needs at least one hint"),
     ("no answer", "    answer: act.derivative\n", "",
@@ -299,3 +301,9 @@ def test_batch_norm_of_equal_values_needs_a_positive_eps() -> None:
     question = parse_bank(text.replace("act.derivative", "act.out[0]"), "b.yaml").questions[0]
     with pytest.raises(BankError, match="a batch of equal values has variance 0: it needs eps > 0"):
         make_variant(question, 0)
+
+
+def test_one_significant_figure_is_a_usable_tolerance() -> None:
+    text = broken("    hints:", "    tolerance: {sigfigs: 1}\n    hints:")
+    (question,) = parse_bank(text, "b.yaml").questions
+    assert question.parts[0].tolerance.describe() == "to 1 significant figure"

@@ -92,9 +92,9 @@ def _reject_lookalikes(plain: str) -> None:
     """Percentages, other bases, thousands separators and decimal commas get their own advice."""
     if "%" in plain:
         match = _pattern(_PERCENT).fullmatch(plain)
-        number = match.group(1) if match else "5"
-        message = f"Write percentages as decimals: for {number}%, type {_hundredth(number)}."
-        raise AnswerFormatError(message)
+        number, example = (match.group(1), "") if match else ("5", "for example, ")
+        advice = f"{example}for {number}%, type {_hundredth(number)}"
+        raise AnswerFormatError(f"Write percentages as decimals: {advice}.")
     if _pattern(_OTHER_BASE).fullmatch(plain):
         raise AnswerFormatError(_in_decimal(plain))
     if _pattern(_THOUSANDS).fullmatch(plain):

@@ -281,11 +281,23 @@ def _tolerance(reader: FieldReader, m: YamlMap) -> Tolerance:
         reader.fail(m, "tolerance", f"give exactly one of {', '.join(kinds)} (or 'exact')")
     ((kind, _),) = spec.items()
     amount = reader.number(spec, kind)
-    low, high = TOLERANCE_LIMITS.get(kind, (0.0, float("inf")))
-    bad_sigfigs = kind == "sigfigs" and amount != int(amount)
-    if not low <= amount <= high or bad_sigfigs or (kind != "absolute" and amount == low):
+    if not _usable_tolerance(kind, amount):
         reader.fail(spec, kind, f"a {kind} tolerance of {amount:g} is not usable ({_range(kind)})")
-    return Tolerance(kind, amount)  # type: ignore[arg-type]
+    try:
+        return Tolerance(kind, amount)  # type: ignore[arg-type]
+    except BankError as exc:  # a rule of Tolerance's own that the check above missed
+        reader.fail(spec, kind, exc.message)
+
+
+def _usable_tolerance(kind: str, amount: float) -> bool:
+    low, high = TOLERANCE_LIMITS.get(kind, (0.0, float("inf")))
+    if kind == "sigfigs":
+        return low <= amount <= high and amount == int(amount)
+    if kind == "relative":
+        return low < amount < high  # 100% would accept any answer of the right sign
+    if kind == "decades":
+        return low < amount <= high
+    return low <= amount <= high  # absolute: 0 is an exact match
 
 
 def _range(kind: str) -> str:
