@@ -307,3 +307,9 @@ def test_one_significant_figure_is_a_usable_tolerance() -> None:
     text = broken("    hints:", "    tolerance: {sigfigs: 1}\n    hints:")
     (question,) = parse_bank(text, "b.yaml").questions
     assert question.parts[0].tolerance.describe() == "to 1 significant figure"
+
+
+def test_a_question_runs_at_most_eight_simulations_per_table() -> None:
+    many = "".join(f"      r{i}: {{model: activation, name: sigmoid, z: z}}\n" for i in range(9))
+    text = broken("      act: {model: activation, name: sigmoid, z: z}\n", many)
+    assert error_of(text) == "b.yaml:8: question 'q1': at most 8 simulations, not 9"

@@ -317,3 +317,12 @@ def test_recent_draws_stay_within_their_budget() -> None:
     assert recent.get(1, 3, 4, 2) is not first
     recent.get(3, 9, 9, 9)  # larger than the whole budget: kept alone
     assert list(recent._kept) == [(3, 9, 9, 9)]
+
+
+def test_a_network_too_large_for_memory_is_refused_before_drawing() -> None:
+    # 100 layers of 1000 x 1000 with a batch of 1000 took 7.9 GB; the bound keeps a run near
+    # ten arrays of 64 MB.
+    with pytest.raises(SimulationError, match="too large to simulate"):
+        builders.simulate_network(100, 1000, "tanh", "he-normal", seed=1, batch=1000)
+    with pytest.raises(SimulationError, match="too large to simulate"):
+        builders.simulate_network(200, 256, "tanh", "he-normal", seed=1, batch=32)

@@ -433,10 +433,16 @@ def _choices(reader: FieldReader, spec: YamlMap) -> tuple[Scalar, ...]:
     return tuple(items)
 
 
+MAX_SIMULATIONS = 8
+"""Simulations one ``simulate`` table may run for each draw (the bundled banks use 5 at most)."""
+
+
 def _simulate(reader: FieldReader, m: YamlMap) -> tuple[SimSpec, ...]:
     if m.get("simulate") is None:
         return ()
     table = reader.mapping(m, "simulate", m["simulate"])
+    if len(table) > MAX_SIMULATIONS:
+        reader.fail(m, "simulate", f"at most {MAX_SIMULATIONS} simulations, not {len(table)}")
     runs = []
     for name, value in table.items():
         _check_name(reader, table, name)

@@ -24,8 +24,9 @@ from tutor.sim.initializers import init_std, init_weights
 from tutor.sim.network import network_gradients
 from tutor.sim.stats import LayerStats, layer_stats
 
-MAX_UNITS = 100_000_000
-"""Largest depth * width * width (or batch * width * depth) a builder accepts."""
+MAX_UNITS = 8_000_000
+"""Largest depth * width * width (or batch * width * depth) a builder accepts: 64 MB per
+array of that size, and a run holds about ten (the largest bundled network has 2.6 million)."""
 
 SHARED_DRAW_FLOATS = 8_000_000
 """How many recent standard-normal draws (in floats, 64 MB) :func:`seeded_arrays` keeps."""
