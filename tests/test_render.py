@@ -147,6 +147,8 @@ def test_template_rules(source: str, problem: str | None) -> None:
         "{{ xs.missing }}",
         "{{ g|num(40) }}",
         "{{ g|num(3.5) }}",  # showed the marker's raw text
+        "{% set a = name %}" + "{% set a = a ~ a %}" * 40 + "{{ a|length }}",  # 2**40 letters
+        "{% set a = xs %}{% set b = a + a %}{{ b }}",  # sets feeding sets, however named
         "{{ name|pct }}",  # a ValueError
         "{{ xs|pct }}",  # a TypeError
     ],

@@ -167,4 +167,29 @@ def _forbidden_node(tree: nodes.Template) -> str | None:
     for loop in tree.find_all(nodes.For):
         if any(True for _ in loop.find_all(nodes.For)):
             return "texts cannot nest loops"
+    return _set_from_set(tree)
+
+
+def _set_from_set(tree: nodes.Template) -> str | None:
+    """A ``set`` may use the question's names, not a name the text sets itself: feeding set
+    values into one another (``{% set a = a ~ a %}`` thirty times) doubles them each time,
+    past any memory, while each text stays a few lines long."""
+    values: list[nodes.Node] = []
+    assigned: set[str] = set()
+    for node in tree.find_all((nodes.Assign, nodes.AssignBlock)):
+        if isinstance(node, nodes.Assign):
+            target, value = node.target, node.node
+        else:
+            assert isinstance(node, nodes.AssignBlock)
+            target, value = node.target, nodes.Output(node.body)
+        assigned |= {name.name for name in target.find_all(nodes.Name)}
+        assigned |= {target.name} if isinstance(target, nodes.Name) else set()
+        values.append(value)
+    for value in values:
+        for used in value.find_all(nodes.Name):
+            if used.ctx == "load" and used.name in assigned:
+                return (
+                    f"a set cannot use {used.name!r}, which the text sets itself: build it "
+                    "from the question's names"
+                )
     return None
