@@ -54,8 +54,18 @@ class _Marked(str):
     """Text made by our filters; only these may carry number markers."""
 
 
-def number_marker(value: Any, sig: int = 3, *, name: str = "num") -> str:
+def number_marker(value: Any, sig: int = 3) -> str:
     """The ``num`` filter: a number in markers, formatted later for its target."""
+    return _Marked(f"{OPEN}{_filtered_number('num', value, sig)!r}|{sig}{CLOSE}")
+
+
+def percent_marker(value: Any, sig: int = 3) -> str:
+    """The ``pct`` filter: 0.05 as 5%."""
+    return _Marked(f"{OPEN}{_filtered_number('pct', value, sig) * 100!r}|{sig}{CLOSE}%")
+
+
+def _filtered_number(name: str, value: Any, sig: int) -> float:
+    """``value`` as a float, once it and ``sig`` are checked for the ``name`` filter."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         fail = getattr(value, "_fail_with_undefined_error", None)
         if callable(fail):  # Jinja's undefined value: its own message says what is missing
@@ -63,14 +73,7 @@ def number_marker(value: Any, sig: int = 3, *, name: str = "num") -> str:
         raise RenderError(f"the {name} filter needs a number, not {value!r}")
     if isinstance(sig, bool) or not isinstance(sig, int) or not 1 <= sig <= 15:
         raise RenderError(f"the {name} filter takes 1 to 15 significant figures, not {sig!r}")
-    return _Marked(f"{OPEN}{float(value)!r}|{sig}{CLOSE}")
-
-
-def percent_marker(value: Any, sig: int = 3) -> str:
-    """The ``pct`` filter: 0.05 as 5%."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        number_marker(value, sig, name="pct")  # raises, naming what is wrong
-    return _Marked(number_marker(float(value) * 100, sig, name="pct") + "%")
+    return float(value)
 
 
 def join_filter(values: Any, separator: str = ", ") -> str:

@@ -179,11 +179,12 @@ def _set_from_set(tree: nodes.Template) -> str | None:
     for node in tree.find_all((nodes.Assign, nodes.AssignBlock)):
         if isinstance(node, nodes.Assign):
             target, value = node.target, node.node
-        else:
-            assert isinstance(node, nodes.AssignBlock)
+        elif isinstance(node, nodes.AssignBlock):
             target, value = node.target, nodes.Output(node.body)
-        assigned |= {name.name for name in target.find_all(nodes.Name)}
-        assigned |= {target.name} if isinstance(target, nodes.Name) else set()
+        else:  # pragma: no cover - find_all gives only the two kinds asked for
+            continue
+        names = (target, *target.find_all(nodes.Name))  # a tuple target holds several
+        assigned |= {name.name for name in names if isinstance(name, nodes.Name)}
         values.append(value)
     for value in values:
         for used in value.find_all(nodes.Name):
