@@ -168,3 +168,37 @@ def test_kept_runs_are_bounded() -> None:
         recent.keep((i,), {"n": i})
     assert list(recent) == [(1,), (2,)]
     assert dict(recent[(2,)]) == {"n": 2}
+
+
+_NETWORK_MODELS = {
+    "network": {},
+    "propagation": {},
+    "diagnosis_net": {},
+    "training": {"lr": 0.1, "steps": 2},
+    "diagnosis_training": {"lr": 0.1, "steps": 2},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NETWORK_MODELS))
+def test_init_constant_takes_its_value_and_needs_one(name: str) -> None:
+    from model_helpers import run
+
+    base = {"depth": 3, "width": 4, "activation": "tanh", "seed": 1, **_NETWORK_MODELS[name]}
+    with pytest.raises(SimulationError, match="init constant needs value"):
+        run(name, init="constant", **base)
+    with pytest.raises(SimulationError, match="value applies to init constant"):
+        run(name, init="normal", value=0.5, **base)
+    half, quarter = (run(name, init="constant", value=v, **base) for v in (0.5, 0.25))
+    assert half["loss" if "training" in name else "grad_norm"] != pytest.approx(
+        quarter["loss" if "training" in name else "grad_norm"]
+    )
+
+
+def test_a_constant_network_is_built_and_trained_from_its_value() -> None:
+    from model_helpers import run
+
+    shape = {"depth": 3, "width": 4, "activation": "tanh", "init": "constant", "seed": 1}
+    net = run("network", value=0.5, **shape)
+    assert net["weight_norm"] == pytest.approx((0.5 * 4,) * 3)  # every entry 0.5, 4 x 4
+    trained = run("training", value=-0.5, lr=0.1, steps=2, **shape)
+    assert trained["weight_norm"][0] == pytest.approx(math.sqrt(3) * 0.5 * 4)

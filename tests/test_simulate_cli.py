@@ -124,6 +124,37 @@ def test_compare_side_by_side() -> None:
     assert len(scales) == 2 and scales[0] == scales[1]  # one scale, so bars compare
 
 
+def test_compare_with_constant_gives_value_to_the_constant_run_only() -> None:
+    args = [*BASE, "--init", "constant", "--value", "0.5", "--compare", "init=constant,he-normal"]
+    data = as_json(*args)
+    assert [run["settings"]["value"] for run in data["runs"]] == [0.5, None]
+    assert "init=constant: " in invoke(*args).output
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+@pytest.mark.parametrize(
+    "init", [["zeros"], ["constant", "--value", "0"], ["normal", "--std", "0"]]
+)
+def test_all_zero_weights_show_no_nan_ratio(activation: str, init: list[str]) -> None:
+    # ‖dL/dW‖/‖W‖ is 0/0 (or, with sigmoid's 0.5 outputs, x/0) when every weight is 0.
+    args = ["simulate", "--depth", "3", "--width", "4", "--activation", activation, "--init"]
+    result = invoke(*args, *init)
+    assert result.exit_code == 0, result.output
+    table = result.output.split("\n\n")[1].splitlines()
+    assert [row.split()[3] for row in table[3:6]] == ["—", "—", "—"]
+    note = "‖dL/dW‖/‖W‖ is — where ‖W‖ = 0: every weight is 0, so there is no size to compare"
+    assert table[6].startswith(note)  # the line right under the table
+    assert "NaN" not in result.output and "∞" not in result.output
+    assert "Diagnosis: Vanishing gradients" in result.output
+
+
+def test_nonzero_weights_have_no_zero_weight_note() -> None:
+    result = invoke(*BASE, "--init", "constant", "--value", "0.5")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Network: 8 layers x 32 units, relu, constant (value 0.5),")
+    assert "‖W‖ = 0" not in result.output
+
+
 @pytest.mark.parametrize(
     "spec",
     [
@@ -146,6 +177,12 @@ def test_compare_keys(spec: str) -> None:
         (["--init", "he-normal", "--std", "1"], "Error: --std applies to --init normal or uniform"),
         (["--init", "he-normal", "--lr", "0.1"], "Error: --lr sets up training: add --steps K"),
         (["--init", "he-normal", "--value", "2"], "Error: --value applies to --init constant"),
+        (["--init", "he-normal", "--value", "0"], "Error: --value applies to --init constant"),
+        (["--init", "constant"], "Error: --init constant needs --value (every weight equal to it)"),
+        (
+            ["--init", "he-normal", "--compare", "init=he-normal,constant"],
+            "Error: --init constant needs --value",
+        ),
         (
             ["--init", "he-normal", "--steps", "3", "--clip-norm", "1", "--clip-value", "1"],
             "not both",
@@ -195,3 +232,9 @@ def test_too_large_a_network_is_refused() -> None:
     )
     assert result.exit_code == 1
     assert "too large" in result.output
+
+
+def test_training_starts_from_the_constant_value() -> None:
+    args = [*BASE, "--init", "constant", "--steps", "2", "--lr", "0.01", "--value"]
+    first_losses = [as_json(*args, value)["loss"][0] for value in ("0.5", "0.25")]
+    assert first_losses[0] != pytest.approx(first_losses[1])  # both were all zeros before

@@ -133,12 +133,20 @@ def test_export_writes_every_attempt(db: Path, banks: Path, tmp_path: Path) -> N
     assert len(data["attempts"]) == 4
 
 
-def test_export_without_progress_says_so(tmp_path: Path, banks: Path) -> None:
-    db = tmp_path / "missing.sqlite3"
-    code, out = stats(db, banks, "--export", str(tmp_path / "e.json"))
-    assert code == 1
-    assert out.strip() == f"Error: no progress has been recorded yet: {db} does not exist."
-    assert not (tmp_path / "e.json").exists()
+def test_export_without_progress_writes_an_empty_export(tmp_path: Path, banks: Path) -> None:
+    db, target = tmp_path / "missing.sqlite3", tmp_path / "e.json"
+    code, out = stats(db, banks, "--export", str(target))
+    assert (code, out) == (0, f"No answers recorded yet; wrote an empty export to {target}.\n")
+    assert json.loads(target.read_text()) == {
+        "format": "gradient-tutor-progress",
+        "version": 1,
+        "attempts": [],
+    }
+    assert not db.exists()  # exporting never creates the progress file
+    other = tmp_path / "other.sqlite3"
+    result = CliRunner().invoke(main, ["import", str(target), "--db", str(other)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Imported 0 of 0 attempts from {target}")
 
 
 @pytest.mark.parametrize("command", ["quiz", "practice", "stats", "import"])

@@ -333,7 +333,10 @@ def stats(
     if export_to is not None:
         start_up_over()
         count = stats_view.export_to(db, export_to)
-        click.echo(shown(f"Exported {count} attempts to {export_to}."))
+        if count == 0:
+            click.echo(shown(f"No answers recorded yet; wrote an empty export to {export_to}."))
+        else:
+            click.echo(shown(f"Exported {count} attempts to {export_to}."))
         return
     now = datetime.now().astimezone()
     questions = load(banks, only_banks).questions
@@ -624,9 +627,9 @@ SIM_INITS = (
 @click.option("--activation", type=click.Choice(SIM_ACTIVATIONS), required=True,
               help="Activation of every layer.")  # fmt: skip
 @click.option("--init", "init", type=click.Choice(SIM_INITS), required=True,
-              help="Weight initializer; normal and uniform need --std.")  # fmt: skip
+              help="Weight initializer; normal/uniform need --std, constant --value.")  # fmt: skip
 @click.option("--std", type=click.FloatRange(0, 1e6), help="Weight std for --init normal/uniform.")
-@click.option("--value", type=click.FloatRange(-1e6, 1e6), default=0.0,
+@click.option("--value", type=click.FloatRange(-1e6, 1e6),
               help="Every weight's value for --init constant.")  # fmt: skip
 @click.option("--residual", is_flag=True, help="Residual blocks: h = h_prev + f(z).")
 @click.option("--batchnorm", is_flag=True, help="Batch normalization before each activation.")

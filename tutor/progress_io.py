@@ -34,7 +34,10 @@ class _Invalid(Exception):
 
 def export_progress(store: Store) -> dict[str, Any]:
     """Every attempt in ``store`` as a JSON-ready document, in recording order."""
-    attempts = [_attempt_json(record) for record in store.attempts()]
+    return _document([_attempt_json(record) for record in store.attempts()])
+
+
+def _document(attempts: list[dict[str, Any]]) -> dict[str, Any]:
     return {"format": FORMAT, "version": VERSION, "attempts": attempts}
 
 
@@ -56,7 +59,17 @@ def import_progress(store: Store, data: object, *, source: str = "progress expor
 def write_export(store: Store, path: Path | str) -> None:
     """Write :func:`export_progress` to ``path`` atomically (a crash leaves the old file; a
     folder, pipe or device is refused, not replaced)."""
-    text = json.dumps(export_progress(store), indent=1, ensure_ascii=False) + "\n"
+    _write_document(export_progress(store), path)
+
+
+def write_empty_export(path: Path | str) -> None:
+    """Write an export with no attempts, as :func:`write_export` does: with no progress file
+    yet there is nothing to export, but the file is still one that imports (adding nothing)."""
+    _write_document(_document([]), path)
+
+
+def _write_document(document: dict[str, Any], path: Path | str) -> None:
+    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
     try:
         write_atomic(Path(path), text)
     except FileWriteError as exc:

@@ -49,7 +49,7 @@ class SimulateOptions:
     activation: str
     init: str
     std: float | None = None
-    value: float = 0.0
+    value: float | None = None
     residual: bool = False
     batchnorm: bool = False
     batch: int = 64
@@ -80,7 +80,9 @@ def check_options(opts: SimulateOptions) -> None:
         raise SimulationError(f"--init {opts.init} needs --std (the weights' standard deviation)")
     if opts.std is not None and opts.init not in ("normal", "uniform"):
         raise SimulationError(f"--std applies to --init normal or uniform, not {opts.init}")
-    if opts.value != 0 and opts.init != "constant":
+    if opts.init == "constant" and opts.value is None:
+        raise SimulationError("--init constant needs --value (every weight equal to it)")
+    if opts.value is not None and opts.init != "constant":
         raise SimulationError(f"--value applies to --init constant, not {opts.init}")
     if opts.clip_norm is not None and opts.clip_value is not None:
         raise SimulationError("use --clip-norm or --clip-value, not both")
@@ -97,7 +99,7 @@ def run_simulation(opts: SimulateOptions) -> SimulateRun:
     check_options(opts)
     report = simulate_network(
         opts.depth, opts.width, opts.activation, opts.init, seed=opts.seed, std=opts.std,
-        value=opts.value, batch=opts.batch, residual=opts.residual, batchnorm=opts.batchnorm,
+        value=opts.value or 0.0, batch=opts.batch, residual=opts.residual, batchnorm=opts.batchnorm,
         loss=opts.loss, dtype=opts.dtype,
     )  # fmt: skip
     training = None
@@ -109,8 +111,8 @@ def run_simulation(opts: SimulateOptions) -> SimulateRun:
         )  # fmt: skip
         training = simulate_training(
             opts.depth, opts.width, opts.activation, opts.init, config, seed=opts.seed,
-            std=opts.std, batch=opts.batch, residual=opts.residual, batchnorm=opts.batchnorm,
-            dtype=opts.dtype,
+            std=opts.std, value=opts.value or 0.0, batch=opts.batch, residual=opts.residual,
+            batchnorm=opts.batchnorm, dtype=opts.dtype,
         )  # fmt: skip
     return SimulateRun(opts, report, diagnose(report), training)
 
@@ -201,6 +203,8 @@ def compare_settings(base: SimulateOptions, spec: str) -> tuple[str, list[Simula
         changes: dict[str, Any] = {field: parsed}
         if key == "init" and parsed not in ("normal", "uniform"):
             changes["std"] = None  # --std belongs to the normal/uniform runs of the comparison
+        if key == "init" and parsed != "constant":
+            changes["value"] = None  # and --value to the constant run
         settings.append(dataclasses.replace(base, **changes))
     return key, settings
 
@@ -267,6 +271,7 @@ def comparison_json(key: str, runs: Sequence[SimulateRun]) -> dict[str, Any]:
 def describe(opts: SimulateOptions) -> str:
     """One line naming the setting, e.g. ``50 layers x 256 units, relu, he-normal, ...``."""
     init = opts.init + (f" (std {opts.std:g})" if opts.std is not None else "")
+    init += f" (value {opts.value:g})" if opts.value is not None else ""
     flags = (("residual", opts.residual), ("batch norm", opts.batchnorm))
     extras = [name for name, on in flags if on]
     parts = [f"{opts.depth} layers x {opts.width} units", opts.activation, init, *extras]
@@ -280,11 +285,29 @@ _LAYER_FIELDS = (
 )  # fmt: skip
 
 
+_RATIO_COLUMN = 1 + _LAYER_FIELDS.index("relative_grad")  # after the "layer" column
+ZERO_WEIGHT_NOTE = (
+    "‖dL/dW‖/‖W‖ is — where ‖W‖ = 0: every weight is 0, so there is no size to compare the "
+    "gradient with."
+)
+
+
 def _layer_rows(r: NetworkReport) -> list[list[object]]:
     columns = [getattr(r, name) for name in _LAYER_FIELDS]
     # Saturation reads best as a percentage: "50.4", not "0.504" or "9.77 × 10⁻⁴".
-    return [[i + 1, *(float(c[i]) for c in columns[:-1]), round(100 * float(columns[-1][i]), 1)]
-            for i in range(r.depth)]  # fmt: skip
+    rows: list[list[object]] = [
+        [i + 1, *(float(c[i]) for c in columns[:-1]), round(100 * float(columns[-1][i]), 1)]
+        for i in range(r.depth)
+    ]
+    for row, norm in zip(rows, r.weight_norm, strict=True):
+        if norm == 0:  # the ratio is 0/0 or x/0: NaN or ∞ would read as a broken run
+            row[_RATIO_COLUMN] = None
+    return rows
+
+
+def _layer_table(r: NetworkReport) -> str:
+    table = text_table(LAYER_HEADERS, _layer_rows(r), title=TABLE_TITLE)
+    return f"{table}\n{ZERO_WEIGHT_NOTE}" if (r.weight_norm == 0).any() else table
 
 
 TABLE_TITLE = "Per layer (layer 1 is the input side; z is the activation's input)"
@@ -302,7 +325,7 @@ def run_text(run: SimulateRun) -> str:
     labels = [f"layer {i + 1}" for i in range(r.depth)]
     blocks = [
         f"Network: {describe(run.options)}",
-        text_table(LAYER_HEADERS, _layer_rows(r), title=TABLE_TITLE),
+        _layer_table(r),
         text_bar_chart(labels, [float(v) for v in r.act_grad_norm], title=SIGNAL_TITLE),
         text_bar_chart(labels, [float(v) for v in r.grad_norm], title=WEIGHT_TITLE),
     ]

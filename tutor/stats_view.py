@@ -51,15 +51,28 @@ def read_view(
 
 def _read_progress(path: Path) -> Progress:
     """The file's snapshot, read-only; no file yet means no progress (nothing is created)."""
-    if not path.exists() and not path.is_symlink():
+    if _not_created(path):
         return Progress(attempts=(), cards={})
     with open_store(path, readonly=True) as store:
         return store.progress()
 
 
+def _not_created(path: Path) -> bool:
+    """No progress file yet. A dangling link is not that: opening it reports the problem."""
+    return not path.exists() and not path.is_symlink()
+
+
 def export_to(db: Path | None, target: Path) -> int:
-    """Write every attempt in ``db`` to ``target`` (atomically); return how many."""
-    with open_store(db, readonly=True) as store:
+    """Write every attempt in ``db`` to ``target`` (atomically); return how many.
+
+    With no progress file yet, ``target`` gets an empty export (and ``db`` is not created),
+    so a script that exports and then imports works on a fresh machine too.
+    """
+    path = resolve_path(db)
+    if _not_created(path):
+        progress_io.write_empty_export(target)
+        return 0
+    with open_store(path, readonly=True) as store:
         progress_io.write_export(store, target)
         return len(store.attempts())
 

@@ -154,7 +154,7 @@ def seeded_network(a: Mapping[str, Any], *settings: str) -> NetworkReport:
     and the optional ``settings`` named (``"std"``, ``"batch"``, ...) as ``a`` gives them."""
     from tutor import sim
 
-    chosen = {name: a[name] for name in settings}
+    chosen = {name: a[name] for name in settings} | constant_value(a)
     depth, width, activation, init = a["depth"], a["width"], a["activation"], a["init"]
     return sim.simulate_network(depth, width, activation, init, seed=a["seed"], **chosen)
 
@@ -163,9 +163,20 @@ def seeded_training(a: Mapping[str, Any], config: SGDConfig, *settings: str) -> 
     """``sim.simulate_training`` for a model's arguments, as :func:`seeded_network`."""
     from tutor import sim
 
-    chosen = {name: a[name] for name in settings}
+    chosen = {name: a[name] for name in settings} | constant_value(a)
     depth, width, activation, init = a["depth"], a["width"], a["activation"], a["init"]
     return sim.simulate_training(depth, width, activation, init, config, seed=a["seed"], **chosen)
+
+
+def constant_value(a: Mapping[str, Any]) -> dict[str, float]:
+    """``value`` for ``init: constant``, which needs one (without it every weight would
+    silently be 0); no other initializer takes one."""
+    value = a.get("value")
+    if a["init"] == "constant" and value is None:
+        raise SimulationError("init constant needs value (every weight equal to it)")
+    if value is not None and a["init"] != "constant":
+        raise SimulationError(f"value applies to init constant, not {a['init']}")
+    return {} if value is None else {"value": float(value)}
 
 
 def per_layer(values: Any, depth: int, what: str) -> np.ndarray:

@@ -136,6 +136,7 @@ MODELS: tuple[Model, ...] = (
             "activation": _ACTIVATION,
             "init": Arg("option", options=sim.INIT_NAMES),
             "std": Arg("number", None, low=0, high=100),
+            "value": Arg("number", None, low=-100, high=100),
             "seed": Arg("int", REQUIRED, low=0, high=2**31),
             "batch": Arg("int", 64, low=1, high=1024),
             "residual": Arg("flag", False),

@@ -23,6 +23,7 @@ from tutor.models import (
     REQUIRED,
     Arg,
     Model,
+    constant_value,
     per_layer,
     plain,
     seeded_network,
@@ -107,6 +108,7 @@ def _clipped(a: Mapping[str, Any]) -> dict[str, Any]:
         std=a["std"],
         gain=a["gain"],
         batch=a["batch"],
+        **constant_value(a),
     )
     target = rng.standard_normal(net.x.shape) if a["loss"] == "mse" else None
     result = sim.network_gradients(
@@ -146,8 +148,9 @@ def _start_report(a: Mapping[str, Any]) -> sim.NetworkReport:
     """The per-layer picture of the network ``simulate_training`` trains, before step 1:
     the same draws (weights, input, then the teacher) and the same mse loss."""
     net, rng = sim.seeded_arrays(
-        a["depth"], a["width"], a["init"], seed=a["seed"], std=a["std"], batch=a["batch"]
-    )
+        a["depth"], a["width"], a["init"], seed=a["seed"], std=a["std"], batch=a["batch"],
+        **constant_value(a),
+    )  # fmt: skip
     x, y = sim.regression_task(a["width"], a["batch"], rng, net.x)
     result = sim.network_gradients(
         x, net.weights, net.biases, a["activation"], loss="mse", target=y
@@ -240,6 +243,7 @@ def _run_clip(a: Mapping[str, Any]) -> dict[str, Any]:
 _ACTIVATION = Arg("option", options=sim.ACTIVATION_NAMES)
 _INIT = Arg("option", options=sim.INIT_NAMES)
 _STD = Arg("number", None, low=0, high=100)
+_VALUE = Arg("number", None, low=-100, high=100)  # init constant only
 _GAIN = Arg("number", 1.0, low=0, high=100)
 _SEED = Arg("int", REQUIRED, low=0, high=2**31)
 _PICTURE = (
@@ -277,6 +281,7 @@ MODELS: tuple[Model, ...] = (
             "activation": _ACTIVATION,
             "init": _INIT,
             "std": _STD,
+            "value": _VALUE,
             "gain": _GAIN,
             "seed": _SEED,
             "batch": Arg("int", 64, low=1, high=256),
@@ -306,6 +311,7 @@ MODELS: tuple[Model, ...] = (
             "activation": _ACTIVATION,
             "init": _INIT,
             "std": _STD,
+            "value": _VALUE,
             "seed": _SEED,
             "batch": Arg("int", 64, low=1, high=256),
             "lr": Arg("number", low=0, high=1000),

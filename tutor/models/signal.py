@@ -255,6 +255,7 @@ MODELS: tuple[Model, ...] = (
             "activation": _ACTIVATION,
             "init": Arg("option", options=sim.INIT_NAMES),
             "std": Arg("number", None, low=0, high=100),
+            "value": Arg("number", None, low=-100, high=100),
             "seed": Arg("int", low=0, high=2**31),
             "batch": Arg("int", 64, low=2, high=256),
             "residual": Arg("flag", False),

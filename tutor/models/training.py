@@ -274,6 +274,7 @@ def _training_args() -> dict[str, Arg]:
         "activation": Arg("option", options=sim.ACTIVATION_NAMES),
         "init": Arg("option", options=sim.INIT_NAMES),
         "std": Arg("number", None, low=0, high=100),
+        "value": Arg("number", None, low=-100, high=100),
         "seed": Arg("int", REQUIRED, low=0, high=2**31),
         "batch": Arg("int", 32, low=1, high=128),
         "lr": _RATE,

@@ -226,6 +226,7 @@ def simulate_training(
     *,
     seed: int,
     std: float | None = None,
+    value: float = 0.0,
     batch: int = 64,
     residual: bool = False,
     batchnorm: bool = False,
@@ -236,7 +237,7 @@ def simulate_training(
     Draws, in order: the weights, the input x (the same arrays ``simulate_network`` draws for
     this seed), then the teacher matrix A.
     """
-    net, rng = seeded_arrays(depth, width, init, seed=seed, std=std, batch=batch)
+    net, rng = seeded_arrays(depth, width, init, seed=seed, std=std, value=value, batch=batch)
     x, y = regression_task(width, batch, rng, net.x)
     return train_sgd(
         x,
