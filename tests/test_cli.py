@@ -266,6 +266,21 @@ def test_a_closed_stdout_is_not_a_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("closed", ["<&-", ">&-"])
+def test_a_closed_standard_stream_is_the_end_of_input(tmp_path: Path, closed: str) -> None:
+    """`tutor quiz <&-`: Python's sys.stdin is None; the quiz ends as on end of input."""
+    env = {**os.environ, "NO_COLOR": "1", "TUTOR_DB": str(tmp_path / "p.sqlite3")}
+    shell = f"{installed_tutor()} quiz -n 1 --seed 3 {closed}"
+    result = subprocess.run(
+        shell, shell=True, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    if closed == "<&-":
+        assert "Quiz ended early." in result.stdout
+
+
 # The installed command pauses cycle collection for start-up (tutor.__main__.run); every
 # command must resume it before its real work, and leave collection alone where it was on.
 RESUMING = [

@@ -145,9 +145,43 @@ def test_follow_up_picks_a_why_card_on_the_same_concept(
     expected: str | None,
 ) -> None:  # fmt: skip
     queue = [Planned(catalog.get(qid), "new") for qid in queued]
-    chosen = follow_up(catalog.get(after), catalog.questions, {after, *asked}, queue)
+    addable = {"why-c1", "why-c2"}
+    chosen = follow_up(catalog.get(after), catalog.questions, {after, *asked}, queue, addable)
     assert (chosen.question.id if chosen else None) == expected
     assert chosen is None or chosen.reason == "why"
+
+
+def test_follow_up_takes_only_a_queued_card_or_one_the_session_may_add(
+    catalog: Catalog,
+) -> None:
+    after, queue = catalog.get("times-two"), [Planned(catalog.get("times-four"), "new")]
+    assert follow_up(after, catalog.questions, {"times-two"}, queue) is None
+    queue.append(Planned(catalog.get("why-c1"), "review"))
+    chosen = follow_up(after, catalog.questions, {"times-two"}, queue)
+    assert chosen is not None and chosen.question.id == "why-c1"
+
+
+def test_no_new_card_as_a_follow_up_with_new_0(catalog: Catalog, store: Store) -> None:
+    _review(store, "times-two", timedelta(days=-30), Rating.Good)
+    run = run_session(store, pool_of(catalog, WITH_WHY), new=0)
+    assert run.asked == [("times-two", "review")]  # why-c1 was never reviewed: not asked
+
+
+def test_a_follow_up_uses_up_the_budget_of_new_cards(catalog: Catalog, store: Store) -> None:
+    for qid in ARITHMETIC:
+        _review(store, qid, timedelta(days=-30), Rating.Good)
+    run = run_session(store, pool_of(catalog, WITH_WHY), new=1)
+    assert run.asked == [
+        ("times-two", "review"), ("why-c1", "why"), ("times-three", "review"),
+        ("times-four", "review"),
+    ]  # fmt: skip  # why-c2 would be a second new card
+
+
+def test_a_follow_up_is_never_a_card_not_due_yet(catalog: Catalog, store: Store) -> None:
+    _review(store, "times-two", timedelta(days=-30), Rating.Good)
+    _review(store, "why-c1", timedelta(hours=-1), Rating.Easy)  # due in days
+    run = run_session(store, pool_of(catalog, WITH_WHY), new=0)
+    assert run.asked == [("times-two", "review")]
 
 
 # --- the session ----------------------------------------------------------------------------

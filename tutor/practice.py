@@ -139,6 +139,7 @@ class Session:
         self.asker = Asker(console, self._record, settings.clock, self_rate=ask_recall)
         self.asked: list[Asked] = []
         self.answers: list[tuple[Variant, Submission]] = []
+        self.new_left = settings.new_count  # new cards the session may still add
         self.start = settings.clock()
 
     def run(self) -> PracticeReport:
@@ -147,6 +148,7 @@ class Session:
         queue = plan_session(
             self.pool, self.store.progress(), self.settings.now(), self.settings.new_count
         )
+        self.new_left -= sum(item.reason == "new" for item in queue)
         self._announce(queue)
         if queue:
             ending: Ending = self._loop(queue)
@@ -198,9 +200,26 @@ class Session:
         expected = format_duration(item.question.minutes * 60)
         self.console.say(f"Time: {format_duration(result.elapsed_s)} (expected {expected})", "dim")
         asked_ids = {done.planned.question.id for done in self.asked}
-        why = follow_up(item.question, self.pool, asked_ids, queue)
-        if why is not None:
-            queue[:] = [why, *(p for p in queue if p.question.id != why.question.id)]
+        addable = self._addable()
+        why = follow_up(item.question, self.pool, asked_ids, queue, addable)
+        if why is None:
+            return
+        queued = [p for p in queue if p.question.id != why.question.id]
+        if len(queued) == len(queue) and addable[why.question.id] is None:
+            self.new_left -= 1  # a new card from outside the plan uses up the --new budget
+        queue[:] = [why, *queued]
+
+    def _addable(self) -> dict[str, datetime | None]:
+        """The cards a follow-up may add to the session, with their due dates: those due
+        now, and never-reviewed ones (None) while the budget of new cards lasts; never a card
+        reviewed and not due yet."""
+        now = self.settings.now()
+        due_at = self.store.due_dates(self.by_id)
+        return {
+            qid: due
+            for qid, due in due_at.items()
+            if (due is None and self.new_left > 0) or (due is not None and due <= now)
+        }
 
     def _header(self, item: Planned) -> None:
         q, say = item.question, self.console.say

@@ -89,13 +89,15 @@ def follow_up(
     pool: Sequence[Question],
     asked: Collection[str],
     queue: Sequence[Planned],
+    also: Collection[str] = (),
 ) -> Planned | None:
     """The explain card to ask right after ``question``, or None.
 
-    Only auto-graded questions get a follow-up: an explain card sharing one of its concepts
-    and not asked yet this session (``asked`` holds question ids). A card already in the
-    ``queue`` is preferred (it is brought forward rather than asked twice), then one on the
-    question's first concept, then bank order.
+    Only auto-graded questions get a follow-up: an explain card sharing one of its concepts,
+    not asked yet this session (``asked`` holds question ids), and either in the ``queue`` or
+    in ``also`` (the cards the session may add: those due now, and new ones while its budget
+    of new cards lasts). A card already in the ``queue`` is preferred (it is brought forward
+    rather than asked twice), then one on the question's first concept, then bank order.
     """
     if is_explain(question):
         return None
@@ -106,6 +108,7 @@ def follow_up(
         for index, candidate in enumerate(pool)
         if is_explain(candidate)
         and candidate.id not in asked
+        and (candidate.id in queued or candidate.id in also)
         and set(candidate.concepts) & set(concepts)
     ]
     if not candidates:
