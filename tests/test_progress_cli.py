@@ -362,6 +362,37 @@ def test_bad_files_get_one_clear_line_and_are_left_untouched(
     assert not export.with_name("out.json").exists()
 
 
+BAD_VALUES = [
+    "UPDATE cards SET state = 7",
+    "UPDATE attempts SET at = 'yesterday'",
+    "UPDATE attempts SET concepts = 'not json'",
+    "UPDATE attempts SET rating = 9",
+]
+
+
+@pytest.mark.parametrize("statement", BAD_VALUES)
+@pytest.mark.parametrize("command", ["practice", "stats", "stats --json", "stats --export"])
+def test_bad_values_in_the_file_get_one_clear_line(
+    tmp_path: Path, banks: Path, export: Path, statement: str, command: str
+) -> None:
+    db = tmp_path / "progress.sqlite3"
+    with open_store(db) as store:
+        store.record(make_attempt(question_id="times-two", seed=1), Rating.Good)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(statement)
+    conn.close()
+    before = db.read_bytes()
+    result = CliRunner().invoke(main, [*_commands(banks, export)[command], "--db", str(db)])
+    if command == "stats --export" and "cards" in statement:
+        assert result.exit_code == 0, result.output  # cards are not exported: a way out
+        assert db.read_bytes() == before
+        return
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: progress file {db} is damaged (")
+    assert result.output.count("\n") == 1  # one line, no traceback
+    assert db.read_bytes() == before
+
+
 # --- a read-only location ---------------------------------------------------------------
 
 READ_ONLY_SCRIPT = """
@@ -474,6 +505,17 @@ def test_hashes_of_an_export_are_stable(tmp_path: Path, banks: Path) -> None:
     assert digest[0] == digest[1]
 
 
+def _export_at(when: str) -> dict[str, object]:
+    """An export of one reviewed attempt made (and reviewed) at ``when``."""
+    attempt = {"uuid": "0b6f8f9e-6a43-4c3e-9d0c-3d2f5e0b7a11", "question_id": "times-two",
+               "seed": 1, "topic": "arithmetic", "concepts": [], "mode": "practice", "part": 0,
+               "attempt_no": 1, "final": True, "answer_text": "2", "correct": True,
+               "score": 1.0, "mistake": None, "hints_used": 0, "elapsed_s": 3.0,
+               "expected": "2", "params": {}, "bank_hash": "x", "at": when, "rating": 3,
+               "reviewed_at": when}  # fmt: skip
+    return {"format": "gradient-tutor-progress", "version": 1, "attempts": [attempt]}
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -481,6 +523,10 @@ def test_hashes_of_an_export_are_stable(tmp_path: Path, banks: Path) -> None:
         ('{"format": "something-else"}', "not a gradient-tutor progress export"),
         ('{"format": "gradient-tutor-progress", "version": 1, "attempts": [{"uuid": 1}]}',
          "attempts[0]: missing"),
+        (json.dumps(_export_at("2099-01-01T00:00:00+00:00")),
+         "attempts[0].at: 2099-01-01T00:00:00.000000+00:00 is in the future"),
+        (json.dumps(_export_at("9999-12-31T23:00:00+00:00")), "attempts[0].at: 9999-12-31T23"),
+        (json.dumps(_export_at("1970-01-01T00:00:00+00:00")), "is before 2000"),
     ],
 )  # fmt: skip
 def test_a_bad_export_is_refused_and_nothing_is_imported(

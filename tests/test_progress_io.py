@@ -167,6 +167,16 @@ _DELETE = object()
         (_with("concepts", "C2"), r"\.concepts: expected a list of texts"),
         (_with("params", [1]), r"\.params: expected an object"),
         (_with("mistake", 3), r"\.mistake: expected text"),
+        (
+            _with("at", "2099-01-01T00:00:00+00:00"),
+            r"\.at: 2099-01-01T00:00:00\.000000\+00:00 is in the future",
+        ),
+        (_with("reviewed_at", "2099-01-01T00:00:00+00:00"), r"\.reviewed_at: 2099-.* the future"),
+        (
+            _with("at", "1999-12-31T23:59:59+00:00"),
+            r"\.at: 1999-12-31T23:59:59\.000000\+00:00 is before 2000",
+        ),
+        (_with("at", "9999-12-31T23:00:00-05:00"), r"\.at: the time is out of range"),
     ],
 )
 def test_malformed_documents_are_refused(tmp_path: Path, document: object, message: str) -> None:
@@ -174,6 +184,28 @@ def test_malformed_documents_are_refused(tmp_path: Path, document: object, messa
         with pytest.raises(StoreError, match=message):
             import_progress(store, document)
         assert store.attempts() == []
+
+
+@pytest.mark.parametrize("rating", [3, None])
+def test_an_attempt_in_year_9999_is_refused(tmp_path: Path, rating: int | None) -> None:
+    document = _with("at", "9999-12-31T23:00:00+00:00")  # was an OverflowError with a rating
+    when = None if rating is None else "9999-12-31T23:00:00+00:00"
+    document["attempts"][0].update(rating=rating, reviewed_at=when)
+    with open_store(tmp_path / "p.sqlite3") as store:
+        with pytest.raises(StoreError, match=r"attempts\[0\]\.at: 9999-.* is in the future"):
+            import_progress(store, document)
+        assert store.attempts() == []
+
+
+def test_times_may_be_up_to_a_day_past_the_clock(tmp_path: Path) -> None:
+    """Another machine's clock may run a little ahead, but not by days."""
+    ahead = T0 + timedelta(hours=20)
+    document = _with("at", ahead.isoformat())
+    document["attempts"][0]["reviewed_at"] = ahead.isoformat()
+    with open_store(tmp_path / "p.sqlite3") as store:
+        with pytest.raises(StoreError, match="is in the future"):
+            import_progress(store, document, now=T0 - timedelta(hours=5))
+        assert import_progress(store, document, now=T0) == 1
 
 
 def test_the_valid_document_imports(tmp_path: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -76,6 +79,14 @@ def test_topic_stats_with_the_bank(store: Store) -> None:
 def test_due_counts(store: Store) -> None:
     assert stats.due_counts(store, NOW) == DueCounts(now=2, today=2, cards=3)
     assert stats.due_counts(store, T0 - timedelta(days=1)) == DueCounts(now=0, today=0, cards=3)
+
+
+def test_due_counts_only_the_templates_in_use(store: Store) -> None:
+    """A card whose question is in no loaded bank cannot be reviewed, so it is not due."""
+    assert stats.due_counts(store, NOW, question_ids={"relu", "he"}) == DueCounts(1, 1, 2)
+    without_he = {topic: [q for q in ids if q != "he"] for topic, ids in BANK.items()}
+    assert stats.summary(store, NOW, without_he).due == DueCounts(1, 1, 2)
+    assert stats.summary(store, NOW).due == DueCounts(2, 2, 3)  # no bank given: every card
 
 
 def test_streak_and_days(store: Store) -> None:
@@ -165,3 +176,78 @@ def test_streak_days_follow_the_time_zone() -> None:
     assert stats.streak(progress, now) == Streak(2, 2, date(2025, 3, 2))  # two UTC days
     berlin = ZoneInfo("Europe/Berlin")  # both attempts fall on 2 March there
     assert stats.streak(progress, now, tz=berlin) == Streak(1, 1, date(2025, 3, 2))
+
+
+def _mistakes_at(*entries: tuple[str | None, datetime]) -> Progress:
+    """A snapshot with one attempt per (mistake, time), recorded in the order given."""
+    return Progress(tuple(Recorded(make_attempt(mistake=m, at=at)) for m, at in entries), {})
+
+
+def test_recent_mistakes_are_recent_by_answer_time_not_recording_order() -> None:
+    """Two old attempts imported after twenty new ones do not make their mistake recur."""
+    recent = [(None, NOW - timedelta(minutes=n)) for n in range(20)]
+    old = [("m", NOW - timedelta(days=60)), ("m", NOW - timedelta(days=59))]
+    assert stats.recurring_mistakes(_mistakes_at(*recent, *old), NOW) == {}
+    assert stats.recurring_mistakes(_mistakes_at(*old, *recent[:18]), NOW) == {"m": 2}
+
+
+def test_answers_at_the_same_time_keep_their_recording_order() -> None:
+    then = NOW - timedelta(days=60)  # outside the recent days: only the last answers count
+    assert stats.recurring_mistakes(_mistakes_at(("m", then), ("m", then), (None, then)),
+                                    NOW, last_n=2) == {}  # fmt: skip
+    assert stats.recurring_mistakes(_mistakes_at((None, then), ("m", then), ("m", then)),
+                                    NOW, last_n=2) == {"m": 2}  # fmt: skip
+
+
+@contextmanager
+def local_zone(name: str) -> Iterator[None]:
+    """Make ``name`` the process's local time zone (TZ and time.tzset) inside the block."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+AFTER_DST = datetime(2026, 11, 5, 17, 0, tzinfo=UTC)  # New York is on EST (UTC-5) again
+
+
+def test_days_in_local_time_follow_daylight_saving() -> None:
+    """00:30 EDT (UTC-4) on 30 and 31 October stays on those days when now is in EST."""
+    late = [datetime(2026, 10, day, 0, 30, tzinfo=NEW_YORK) for day in (30, 31)]
+    progress = Progress(tuple(Recorded(make_attempt(at=t.astimezone(UTC))) for t in late), {})
+    expected = [0, 1, 1, 0, 0, 0, 0, 0]  # 29 October to 5 November
+    for tz in (NEW_YORK, None):
+        with local_zone("America/New_York"):
+            days = stats.per_day(progress, AFTER_DST, days=8, tz=tz)
+            assert [d.day.isoformat() for d in days if d.attempts] == ["2026-10-30", "2026-10-31"]
+            assert [d.attempts for d in days] == expected
+            assert stats.streak(progress, AFTER_DST, tz).last_day == date(2026, 10, 31)
+
+
+def test_today_in_local_time_ends_at_local_midnight_after_a_change() -> None:
+    """At 00:30 EDT on 1 November, today ends at midnight EST: 05:00 UTC, not 04:00."""
+    card, _ = schedule.review(schedule.default_scheduler(), None, "q", Rating.Good, T0)
+    card.due = datetime(2026, 11, 2, 4, 30, tzinfo=UTC)  # 23:30 EST on 1 November
+    now = datetime(2026, 11, 1, 4, 30, tzinfo=UTC)
+    with local_zone("America/New_York"):
+        assert stats.due_counts(Progress((), {"q": card}), now, tz=None).today == 1
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12"])
+def test_times_at_the_ends_of_the_calendar_do_not_overflow(zone: str) -> None:
+    """Local days of times within hours of year 1 or 9999 (a hand-edited or old import)."""
+    edges = [datetime(9999, 12, 31, 23, tzinfo=UTC), datetime(1, 1, 1, 0, 30, tzinfo=UTC)]
+    progress = Progress(tuple(Recorded(make_attempt(mistake="m", at=at)) for at in edges), {})
+    for tz in (ZoneInfo(zone), None):
+        with local_zone(zone):
+            summary = stats.summary(progress, NOW, days=3, tz=tz)
+        assert summary.streak == Streak(0, 1, date(1, 1, 1))
+        assert summary.mistakes[0].count == 2

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import os
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 from fsrs import Rating
 from practice_helpers import write_banks
 from store_helpers import make_attempt
+from test_stats import NEW_YORK, local_zone
 
 from tutor.cli import main
 from tutor.store import open_store, utc_now
@@ -155,3 +158,96 @@ def test_help_mentions_db_and_tutor_db(command: str) -> None:
     assert result.exit_code == 0
     assert "--db" in result.output
     assert "TUTOR_DB" in result.output
+
+
+# --- export must not replace the progress file ------------------------------------------------
+
+
+def _refused_export(db: Path, target: Path, banks: Path) -> None:
+    before = db.read_bytes() if db.exists() else None
+    code, out = stats(db, banks, "--export", str(target))
+    assert code == 1
+    assert out == (
+        f"Error: cannot export to {target}: that would overwrite the progress file {db}. "
+        "Choose another file for the export.\n"
+    )
+    assert (db.read_bytes() if db.exists() else None) == before
+
+
+def test_export_refuses_the_progress_file_itself(db: Path, banks: Path, tmp_path: Path) -> None:
+    _refused_export(db, db, banks)
+    link = tmp_path / "link.json"
+    link.symlink_to(db)
+    _refused_export(db, link, banks)
+    _refused_export(link, db, banks)
+    hard = tmp_path / "hard.json"
+    os.link(db, hard)
+    _refused_export(db, hard, banks)
+    for side in ("-wal", "-shm", "-journal"):
+        _refused_export(db, Path(f"{db}{side}"), banks)
+    _refused_export(tmp_path / "none.sqlite3", tmp_path / "none.sqlite3", banks)
+    with open_store(db) as store:
+        assert len(store.attempts()) == len(HISTORY)
+
+
+# --- due counts over the banks loaded -----------------------------------------------------------
+
+
+def test_cards_of_banks_not_loaded_are_not_counted_as_due(db: Path, banks: Path) -> None:
+    with open_store(db) as store:
+        store.record(make_attempt(question_id="from-another-bank", seed=50,
+                                  at=utc_now() - timedelta(hours=1)), Rating.Again)  # fmt: skip
+    data = stats_json(db, banks)
+    assert data["due"]["cards"] == 3
+    assert data["due"]["not_loaded"] == 1
+    assert data["due"]["now"] + data["due"]["later"] == 3
+    code, out = stats(db, banks)
+    assert code == 0
+    assert "new\n1 more card belongs to a bank not loaded now.\nStreak:" in out
+
+
+def test_no_line_about_other_banks_when_every_card_is_loaded(db: Path, banks: Path) -> None:
+    assert "not loaded" not in stats(db, banks)[1]
+    assert stats_json(db, banks)["due"]["not_loaded"] == 0
+
+
+# --- days in the local time zone ----------------------------------------------------------------
+
+
+def _last_change(zone: ZoneInfo, today: date) -> date:
+    """The first day on the current UTC offset, after the last daylight-saving change."""
+
+    def offset(day: date) -> timedelta | None:
+        return datetime.combine(day, time(12), zone).utcoffset()
+
+    day = today
+    while offset(day - timedelta(days=1)) == offset(today):
+        day -= timedelta(days=1)
+    return day
+
+
+def test_days_are_local_days_across_a_daylight_saving_change(tmp_path: Path, banks: Path) -> None:
+    """Answers at 00:30 and 23:30 on a day before the last change stay on that day (a fixed
+    offset, today's, moved one of them to a neighbouring day)."""
+    day = _last_change(NEW_YORK, datetime.now(NEW_YORK).date()) - timedelta(days=2)
+    db = tmp_path / "p.sqlite3"
+    with open_store(db) as store:
+        for seed, clock in enumerate((time(0, 30), time(23, 30))):
+            at = datetime.combine(day, clock, NEW_YORK).astimezone(UTC)
+            store.record(make_attempt(question_id="times-two", seed=seed, at=at), Rating.Good)
+    with local_zone("America/New_York"):
+        data = stats_json(db, banks, "--days", "366")
+    active = {d["day"]: d["attempts"] for d in data["per_day"] if d["attempts"]}
+    assert active == {day.isoformat(): 2}
+    assert data["time_zone"] in {"EST", "EDT"}
+
+
+def test_times_at_the_end_of_the_calendar_do_not_crash(tmp_path: Path, banks: Path) -> None:
+    db = tmp_path / "p.sqlite3"
+    with open_store(db) as store:  # stored by an import before such times were refused
+        store.record(make_attempt(mistake="m", at=datetime(9999, 12, 31, 23, tzinfo=UTC)))
+    with local_zone("Pacific/Kiritimati"):  # UTC+14: already year 10000 there
+        code, out = stats(db, banks)
+        assert code == 0, out
+        assert "m  ×1  (last 9999-12-31)" in out
+        assert stats_json(db, banks)["streak"]["current"] == 0

@@ -7,7 +7,8 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from store_helpers import make_attempt
 
 from tutor import store_db
 from tutor.errors import StoreError
-from tutor.store import DB_FILENAME, open_store
+from tutor.store import DB_FILENAME, Recorded, open_store
 
 
 def _pragma(path: Path, name: str) -> object:
@@ -272,3 +273,72 @@ def test_closing_twice_is_harmless(db: Path) -> None:
     store = open_store(db)
     store.close()
     store.close()
+
+
+# --- values the store cannot read ---------------------------------------------------------------
+
+BAD_VALUES = {
+    "state": ("UPDATE cards SET state = 7", "7 is not a valid State"),
+    "at": ("UPDATE attempts SET at = 'yesterday'", "at is not a time with a UTC offset"),
+    "concepts": ("UPDATE attempts SET concepts = 'not json'", "concepts is not JSON"),
+    "rating": ("UPDATE attempts SET rating = 9", "9 is not a valid Rating"),
+    "params": ("UPDATE attempts SET params = '[1]'", "params is not a JSON dict"),
+    "mode": ("UPDATE attempts SET mode = 'exam'", "mode must be one of"),
+    "reviewed_at": ("UPDATE attempts SET reviewed_at = NULL", "both set or both null"),
+    "stability": ("UPDATE cards SET stability = -1", "stability must be a positive number"),
+    "step": ("UPDATE cards SET state = 3, step = NULL", "a learning card needs a step"),
+    "due": ("UPDATE cards SET due = '2025-03-01T12:00:00'", "due is not a time"),
+}
+
+
+def _damage_reported(read: Callable[[], object], db: Path, detail: str) -> None:
+    with pytest.raises(StoreError) as info:
+        read()
+    message = str(info.value)
+    assert message.startswith(f"progress file {db} is damaged (")
+    assert detail in message
+    assert "it was left untouched" in message
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_VALUES))
+def test_a_value_that_cannot_be_read_is_reported_as_damage(db: Path, kind: str) -> None:
+    statement, detail = BAD_VALUES[kind]
+    _recorded_store(db)
+    _set_pragma(db, statement)
+    before = db.read_bytes()
+    with open_store(db) as store:
+        _damage_reported(store.progress, db, detail)
+        if "cards" in statement:  # reviewing the card reads it first: nothing is written
+            _damage_reported(store.cards, db, detail)
+            _damage_reported(lambda: store.record(make_attempt(seed=8), Rating.Good), db, detail)
+        else:
+            _damage_reported(store.attempts, db, detail)
+    assert db.read_bytes() == before
+
+
+def test_a_damaged_review_is_reported_when_an_import_rebuilds_its_card(db: Path) -> None:
+    _recorded_store(db)
+    _set_pragma(db, "UPDATE attempts SET reviewed_at = 'soon'")
+    added = Recorded(make_attempt(seed=8), Rating.Good, make_attempt().at)
+    with open_store(db) as store:
+        _damage_reported(lambda: store.merge([added]), db, "reviewed_at is not a time")
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT count(*) FROM attempts").fetchone() == (1,)  # rolled back
+    finally:
+        conn.close()
+
+
+def test_a_review_dated_near_year_9999_is_reported_not_raised(db: Path) -> None:
+    """Such a review (from an import before far-future times were refused) would put the
+    card's next due date past year 9999."""
+    with open_store(db) as store:
+        store.record(make_attempt(at=datetime(9999, 12, 31, tzinfo=UTC)), Rating.Good)
+    before = db.read_bytes()
+    with open_store(db) as store:
+        detail = "the reviews of 'sigmoid-chain-gradient' are dated too far in the future"
+        _damage_reported(lambda: store.record(make_attempt(seed=3), Rating.Easy), db, detail)
+        later = Recorded(make_attempt(seed=4), Rating.Easy, datetime(2025, 1, 1, tzinfo=UTC))
+        _damage_reported(lambda: store.merge([later]), db, detail)
+        assert len(store.attempts()) == 1
+    assert db.read_bytes() == before

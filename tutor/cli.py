@@ -338,9 +338,10 @@ def stats(
         else:
             click.echo(shown(f"Exported {count} attempts to {export_to}."))
         return
-    now = datetime.now().astimezone()
+    now = datetime.now(UTC)
     questions = load(banks, only_banks).questions
-    view = stats_view.read_view(db, questions, now, now.tzinfo or UTC, days)
+    # Days in local time, its offset looked up at each instant (daylight saving changes it).
+    view = stats_view.read_view(db, questions, now, None, days)
     if as_json:
         emit_json(stats_view.stats_json(view))
     else:

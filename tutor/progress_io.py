@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
@@ -22,10 +22,17 @@ from fsrs import Rating
 
 from tutor.errors import StoreError
 from tutor.files import FileWriteError, write_atomic
-from tutor.store import Attempt, Recorded, Store, attempt_problem, iso_utc, parse_utc
+from tutor.store import Attempt, Recorded, Store, attempt_problem, iso_utc, parse_utc, utc_now
 
 FORMAT: Final = "gradient-tutor-progress"
 VERSION: Final = 1
+#: Imported times before this are refused: no answer was recorded then, so the date is a
+#: broken clock or a hand-edited file.
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+#: How far past this computer's clock an imported time may be (the exporting machine's clock
+#: may run a little ahead). A review dated later would keep its card from coming due, and
+#: every later review would be moved to that date.
+CLOCK_SKEW: Final = timedelta(days=1)
 
 
 class _Invalid(Exception):
@@ -41,16 +48,20 @@ def _document(attempts: list[dict[str, Any]]) -> dict[str, Any]:
     return {"format": FORMAT, "version": VERSION, "attempts": attempts}
 
 
-def import_progress(store: Store, data: object, *, source: str = "progress export") -> int:
+def import_progress(
+    store: Store, data: object, *, source: str = "progress export", now: datetime | None = None
+) -> int:
     """Merge an export document into ``store``; return the number of attempts added.
 
     Raises :class:`StoreError` naming the first problem (prefixed by ``source``) if ``data``
     is not a valid export; nothing is imported then. Attempts already in the store (same
-    uuid) are skipped.
+    uuid) are skipped. Times before :data:`EARLIEST` or more than :data:`CLOCK_SKEW` after
+    ``now`` (default: the clock) are refused.
     """
     attempts = _document_attempts(data, source)
+    latest = (utc_now() if now is None else now) + CLOCK_SKEW
     records = [
-        _record_from_json(item, f"{source}: attempts[{index}]")
+        _record_from_json(item, f"{source}: attempts[{index}]", latest)
         for index, item in enumerate(attempts)
     ]
     return store.merge(records)
@@ -193,6 +204,8 @@ def _moment(value: object) -> datetime:
         return parse_utc(_text(value))
     except ValueError as exc:
         raise _Invalid("expected an ISO 8601 time with a UTC offset") from exc
+    except OverflowError as exc:  # e.g. 9999-12-31T23:00-05:00 is past year 9999 in UTC
+        raise _Invalid("the time is out of range") from exc
 
 
 def _optional_moment(value: object) -> datetime | None:
@@ -226,8 +239,10 @@ _FIELDS: Final[Mapping[str, Callable[[object], object]]] = {
 }
 
 
-def _record_from_json(item: object, where: str) -> Recorded:
+def _record_from_json(item: object, where: str, latest: datetime) -> Recorded:
     fields = _checked_fields(item, where)
+    for key in ("at", "reviewed_at"):
+        _check_time(fields[key], latest, f"{where}.{key}")
     rating, reviewed_at = fields.pop("rating"), fields.pop("reviewed_at")
     if (rating is None) != (reviewed_at is None):
         raise StoreError(f"{where}: rating and reviewed_at are both set or both null.")
@@ -236,6 +251,19 @@ def _record_from_json(item: object, where: str) -> Recorded:
     if problem is not None:
         raise StoreError(f"{where}: {problem}.")
     return Recorded(attempt, rating, reviewed_at)
+
+
+def _check_time(moment: datetime | None, latest: datetime, where: str) -> None:
+    """Refuse a time that no recorded answer can have (see :data:`EARLIEST`, :data:`CLOCK_SKEW`)."""
+    if moment is None:
+        return
+    if moment < EARLIEST:
+        raise StoreError(f"{where}: {iso_utc(moment)} is before {EARLIEST.year}.")
+    if moment > latest:
+        raise StoreError(
+            f"{where}: {iso_utc(moment)} is in the future (more than a day past this "
+            "computer's clock)."
+        )
 
 
 def _checked_fields(item: object, where: str) -> dict[str, Any]:

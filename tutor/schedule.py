@@ -147,8 +147,8 @@ def find_recurring(
 ) -> dict[str, int]:
     """Mistakes that keep coming back, with how often they were made recently.
 
-    ``mistakes`` holds (mistake name or None, time) for every attempt in recording order,
-    oldest first. A name recurs when it appears at least ``min_count`` times among the last
+    ``mistakes`` holds (mistake name or None, time) for every attempt in time order, oldest
+    first. A name recurs when it appears at least ``min_count`` times among the last
     ``last_n`` attempts or among the attempts of the last ``days`` days (up to ``now``). The
     count reported is the larger of the two; the dict is ordered most frequent first.
     """

@@ -8,18 +8,21 @@ Definitions (also in the README):
   of recalling the template now (its retrievability), counting a template as 0 while it has
   never been reviewed or is still in a learning or relearning step. 1.0 means every template
   has graduated and was reviewed recently; it decays as reviews fall due.
-* **streak** — consecutive calendar days (UTC unless a time zone is passed) with at least one
-  attempt, ending today or yesterday; days after today (a clock set back) are ignored.
+* **streak** — consecutive calendar days with at least one attempt, ending today or yesterday;
+  days after today (a clock set back) are ignored.
 * **recurring mistake** — see :func:`tutor.schedule.find_recurring`.
 
 Every function takes a :class:`~tutor.store.Store` or a :class:`~tutor.store.Progress`
-snapshot (read once with :meth:`Store.progress` when computing several statistics).
+snapshot (read once with :meth:`Store.progress` when computing several statistics). Days are
+calendar days in ``tz``: UTC by default, and ``None`` for the computer's local time, whose
+offset is looked up at each instant (a fixed offset would move answers to the wrong day
+across a daylight-saving change).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -188,11 +191,43 @@ def new_templates(
     ]
 
 
-def due_counts(source: Store | Progress, now: datetime, tz: tzinfo = UTC) -> DueCounts:
-    """How many cards are due at ``now`` and before midnight at the end of today in ``tz``."""
-    cards = _snapshot(source).cards.values()
+def local_day(moment: datetime, tz: tzinfo | None = UTC) -> date:
+    """The calendar day of ``moment`` in ``tz`` (None: the computer's local time).
+
+    Within hours of year 1 or 9999 the local day may not exist as a date; the UTC day is used
+    then (such times are far outside any range of days shown).
+    """
+    try:
+        return moment.astimezone(tz).date()
+    except OverflowError:
+        return schedule.as_utc(moment).date()
+
+
+def _midnight(day: date, tz: tzinfo | None) -> datetime:
+    """The aware start of ``day`` in ``tz`` (None: the computer's local time)."""
+    if tz is None:
+        return datetime.combine(day, time()).astimezone()  # a naive time is taken as local
+    return datetime.combine(day, time(), tz)
+
+
+def due_counts(
+    source: Store | Progress,
+    now: datetime,
+    tz: tzinfo | None = UTC,
+    question_ids: Collection[str] | None = None,
+) -> DueCounts:
+    """How many cards are due at ``now`` and before midnight at the end of today in ``tz``.
+
+    Only the cards of ``question_ids`` count when given: a card whose question is not in the
+    banks in use cannot be reviewed now.
+    """
+    cards = [
+        card
+        for question_id, card in _snapshot(source).cards.items()
+        if question_ids is None or question_id in question_ids
+    ]
     moment = schedule.as_utc(now)
-    tomorrow = datetime.combine(moment.astimezone(tz).date() + timedelta(days=1), time(), tz)
+    tomorrow = _midnight(local_day(moment, tz) + timedelta(days=1), tz)
     return DueCounts(
         now=sum(card.due <= moment for card in cards),
         today=sum(card.due < tomorrow for card in cards),
@@ -200,17 +235,17 @@ def due_counts(source: Store | Progress, now: datetime, tz: tzinfo = UTC) -> Due
     )
 
 
-def _days(attempts: Iterable[Recorded], tz: tzinfo) -> Counter[date]:
-    return Counter(r.attempt.at.astimezone(tz).date() for r in attempts)
+def _days(attempts: Iterable[Recorded], tz: tzinfo | None) -> Counter[date]:
+    return Counter(local_day(r.attempt.at, tz) for r in attempts)
 
 
-def streak(source: Store | Progress, now: datetime, tz: tzinfo = UTC) -> Streak:
+def streak(source: Store | Progress, now: datetime, tz: tzinfo | None = UTC) -> Streak:
     """Consecutive active days ending today or yesterday (in ``tz``), and the longest run."""
-    today = schedule.as_utc(now).astimezone(tz).date()
+    today = local_day(schedule.as_utc(now), tz)
     days = sorted(day for day in _days(_snapshot(source).attempts, tz) if day <= today)
     runs: list[tuple[date, int]] = []  # (last day of the run, its length)
     for day in days:
-        if runs and runs[-1][0] == day - timedelta(days=1):
+        if runs and (day - runs[-1][0]).days == 1:  # (no date before 1 January of year 1)
             runs[-1] = (day, runs[-1][1] + 1)
         else:
             runs.append((day, 1))
@@ -222,13 +257,13 @@ def streak(source: Store | Progress, now: datetime, tz: tzinfo = UTC) -> Streak:
 
 
 def per_day(
-    source: Store | Progress, now: datetime, days: int = 14, tz: tzinfo = UTC
+    source: Store | Progress, now: datetime, days: int = 14, tz: tzinfo | None = UTC
 ) -> list[DayCount]:
     """Attempts and reviews on each of the last ``days`` days (in ``tz``), oldest first."""
     attempts = _snapshot(source).attempts
     all_days = _days(attempts, tz)
     reviews = _days((r for r in attempts if r.rating is not None), tz)
-    today = schedule.as_utc(now).astimezone(tz).date()
+    today = local_day(schedule.as_utc(now), tz)
     span = [today - timedelta(days=back) for back in range(days - 1, -1, -1)]
     return [DayCount(day, all_days[day], reviews[day]) for day in span]
 
@@ -260,8 +295,14 @@ def recurring_mistakes(
     days: int = schedule.RECENT_DAYS,
     min_count: int = schedule.RECUR_MIN,
 ) -> dict[str, int]:
-    """Mistakes that keep coming back (see :func:`tutor.schedule.find_recurring`)."""
-    history = [(r.attempt.mistake, r.attempt.at) for r in _snapshot(source).attempts]
+    """Mistakes that keep coming back (see :func:`tutor.schedule.find_recurring`).
+
+    "Recent" is by the time of each answer, not the order it was stored in: attempts imported
+    from another machine may be older than those recorded here. (The sort is stable, so
+    answers at the same time stay in recording order.)
+    """
+    attempts = sorted(_snapshot(source).attempts, key=lambda r: r.attempt.at)
+    history = [(r.attempt.mistake, r.attempt.at) for r in attempts]
     return schedule.find_recurring(history, now, last_n=last_n, days=days, min_count=min_count)
 
 
@@ -271,16 +312,18 @@ def summary(
     templates: TemplatesByTopic | None = None,
     *,
     days: int = 14,
-    tz: tzinfo = UTC,
+    tz: tzinfo | None = UTC,
 ) -> Summary:
-    """All statistics from one snapshot."""
+    """All statistics from one snapshot; with ``templates``, due counts are over its
+    templates only (see :func:`due_counts`)."""
     progress = _snapshot(source)
     correct = sum(r.attempt.correct for r in progress.attempts)
+    loaded = None if templates is None else {q for ids in templates.values() for q in ids}
     return Summary(
         attempts=len(progress.attempts),
         correct=correct,
         accuracy=_accuracy(correct, len(progress.attempts)),
-        due=due_counts(progress, now, tz),
+        due=due_counts(progress, now, tz, loaded),
         streak=streak(progress, now, tz),
         topics=tuple(weakest_first(topic_stats(progress, now, templates))),
         mistakes=tuple(top_mistakes(progress)),

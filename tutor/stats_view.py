@@ -18,6 +18,7 @@ from typing import Any
 from tutor import progress_io, stats
 from tutor.bankspec import Question
 from tutor.charts import text_bar_chart, text_table
+from tutor.errors import StoreError
 from tutor.numfmt import counted
 from tutor.session_plan import templates_by_topic
 from tutor.stats import DayCount, MistakeCount, Summary, TopicStats
@@ -27,26 +28,37 @@ from tutor.store import Progress, open_store, resolve_path
 @dataclass(frozen=True)
 class StatsView:
     """A summary with what it needs to be shown: the file it came from, question titles
-    (by id), the number of templates never reviewed, and the time zone of its days."""
+    (by id), the number of templates never reviewed, the number of cards whose questions are
+    not in the banks loaded, and the time zone of its days (None: local time) and its name."""
 
     summary: Summary
     path: Path
     titles: Mapping[str, str]
     new: int
-    tz: tzinfo
+    not_loaded: int
+    tz: tzinfo | None
+    zone: str
 
 
 def read_view(
-    db: Path | None, questions: Sequence[Question], now: datetime, tz: tzinfo, days: int = 14
+    db: Path | None,
+    questions: Sequence[Question],
+    now: datetime,
+    tz: tzinfo | None,
+    days: int = 14,
 ) -> StatsView:
     """Statistics of the progress file ``db`` (see :func:`tutor.store.resolve_path`) at
-    ``now``, with days counted in ``tz``; ``questions`` are the templates the banks hold."""
+    ``now``, with days counted in ``tz`` (None: the computer's local time); ``questions``
+    are the templates the banks hold, and due counts are over them only."""
     path = resolve_path(db)
     progress = _read_progress(path)
     summary = stats.summary(progress, now, templates_by_topic(questions), days=days, tz=tz)
-    new = sum(question.id not in progress.cards for question in questions)
+    loaded = {question.id for question in questions}
+    new = len(loaded - progress.cards.keys())
+    not_loaded = len(progress.cards.keys() - loaded)
     titles = {question.id: question.title for question in questions}
-    return StatsView(summary, path, titles, new, tz)
+    zone = str(tz) if tz is not None else (now.astimezone().tzname() or "local time")
+    return StatsView(summary, path, titles, new, not_loaded, tz, zone)
 
 
 def _read_progress(path: Path) -> Progress:
@@ -69,12 +81,38 @@ def export_to(db: Path | None, target: Path) -> int:
     so a script that exports and then imports works on a fresh machine too.
     """
     path = resolve_path(db)
+    if _overwrites(target, path):
+        raise StoreError(
+            f"cannot export to {target}: that would overwrite the progress file {path}. "
+            "Choose another file for the export."
+        )
     if _not_created(path):
         progress_io.write_empty_export(target)
         return 0
     with open_store(path, readonly=True) as store:
         progress_io.write_export(store, target)
         return len(store.attempts())
+
+
+#: SQLite's side files next to a database (write-ahead log, its index, rollback journal).
+_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _overwrites(target: Path, db: Path) -> bool:
+    """Whether writing ``target`` would replace ``db`` or one of its side files, through a
+    link or a second name for the same file too."""
+    parts = [Path(f"{base}{side}") for base in (db, _real(db)) for side in _SIDE_FILES]
+    if any(_real(target) == _real(part) for part in parts):
+        return True
+    return target.exists() and any(part.exists() and target.samefile(part) for part in parts)
+
+
+def _real(path: Path) -> Path:
+    """``path`` with links resolved, as far as they can be (a loop of links stays as is)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 def import_from(db: Path | None, source: Path) -> tuple[int, int, Path]:
@@ -125,9 +163,19 @@ def _overview(view: StatsView) -> str:
             f"Attempts: {s.attempts}, {s.correct} right ({_percent(s.accuracy)})",
             f"Due: {due.now} now, {due.cards - due.now} later ({due.today - due.now} of them "
             f"today), {view.new} new",
+            *_not_loaded_text(view.not_loaded),
             streak,
         ]
     )
+
+
+def _not_loaded_text(count: int) -> list[str]:
+    """A line saying how many cards the due counts leave out (their banks are not loaded)."""
+    if count == 0:
+        return []
+    if count == 1:
+        return ["1 more card belongs to a bank not loaded now."]
+    return [f"{count} more cards belong to banks not loaded now."]
 
 
 def _topics_table(topics: Sequence[TopicStats]) -> str:
@@ -147,7 +195,7 @@ def _mistakes_text(view: StatsView) -> str:
     lines = ["Mistakes you make most"]
     for m in mistakes:
         where = ", ".join(view.titles.get(qid, qid) for qid in m.question_ids)
-        last = m.last_at.astimezone(view.tz)
+        last = stats.local_day(m.last_at, view.tz)
         lines.append(f"  {m.mistake}  ×{m.count}  (last {last:%Y-%m-%d})  in: {where}")
     if recurring:
         names = ", ".join(recurring)
@@ -180,6 +228,7 @@ def stats_json(view: StatsView) -> dict[str, Any]:
             "later": s.due.cards - s.due.now,
             "new": view.new,
             "cards": s.due.cards,
+            "not_loaded": view.not_loaded,
         },
         "streak": {
             "current": s.streak.current,
@@ -190,7 +239,7 @@ def stats_json(view: StatsView) -> dict[str, Any]:
         "mistakes": [_mistake_json(m, view.titles) for m in s.mistakes],
         "recurring": dict(s.recurring),
         "per_day": [_day_json(d) for d in s.per_day],
-        "time_zone": str(view.tz),
+        "time_zone": view.zone,
     }
 
 

@@ -16,7 +16,8 @@ import json
 import math
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ DEFAULT_BUSY_TIMEOUT: Final = 5.0  # seconds a second session waits for the writ
 _INT64 = range(-(2**63), 2**63)
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def _new_uuid() -> str:
@@ -218,20 +220,40 @@ class Store:
     def _review(self, conn: sqlite3.Connection, attempt: Attempt, rating: Rating) -> datetime:
         """Review the attempt's card; return the review time FSRS was given."""
         qid = attempt.question_id
-        card, when = schedule.review(self.scheduler, _load_card(conn, qid), qid, rating, attempt.at)
+        card = _load_card(conn, qid)
+        with _schedulable(qid):
+            card, when = schedule.review(self.scheduler, card, qid, rating, attempt.at)
         _save_card(conn, qid, card)
         return when
 
     def _rebuild_card(self, conn: sqlite3.Connection, question_id: str) -> None:
         rows = conn.execute(
-            "SELECT rating, reviewed_at FROM attempts WHERE question_id = ? AND rating IS NOT "
+            f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE question_id = ? AND rating IS NOT "
             "NULL ORDER BY reviewed_at, seq",
             (question_id,),
         )
-        reviews = [(Rating(rating), parse_utc(when)) for rating, when in rows]
-        card = schedule.replay(self.scheduler, question_id, reviews)
+        records = [_attempt_from_row(row) for row in rows]  # checked like every other read
+        reviews = [
+            (r.rating, r.reviewed_at)
+            for r in records
+            if r.rating is not None and r.reviewed_at is not None
+        ]
+        with _schedulable(question_id):
+            card = schedule.replay(self.scheduler, question_id, reviews)
         if card is not None:
             _save_card(conn, question_id, card)
+
+
+@contextmanager
+def _schedulable(question_id: str) -> Iterator[None]:
+    """Report as damage a card whose next due date would be past year 9999: its reviews are
+    dated near then (an import before such times were refused stored them)."""
+    try:
+        yield
+    except OverflowError as exc:
+        raise store_db.UnreadableRow(
+            f"the reviews of {question_id!r} are dated too far in the future to schedule"
+        ) from exc
 
 
 def iso_utc(moment: datetime) -> str:
@@ -314,20 +336,61 @@ def _read_attempts(conn: sqlite3.Connection) -> list[Recorded]:
     return [_attempt_from_row(row) for row in rows]
 
 
+#: What decoding a stored value can raise when the value is not one the store writes.
+_DECODE_ERRORS = (ValueError, TypeError, OverflowError, RecursionError)
+
+
 def _attempt_from_row(row: Sequence[Any]) -> Recorded:
+    try:
+        return _decode_attempt(row)
+    except _DECODE_ERRORS as exc:
+        raise store_db.UnreadableRow(f"attempt {row[0]}: {exc}") from exc
+
+
+def _decode_attempt(row: Sequence[Any]) -> Recorded:
     (uuid, qid, seed, topic, concepts, mode, part, attempt_no, final, answer_text) = row[:10]
     (correct, score, mistake, hints, elapsed, expected, params, bank_hash, at) = row[10:19]
     attempt = Attempt(
-        *(qid, seed, topic, tuple(json.loads(concepts)), mode, part, attempt_no, bool(final)),
+        *(qid, seed, topic, _stored_concepts(concepts), mode, part, attempt_no, bool(final)),
         *(answer_text, bool(correct), score, mistake, hints, elapsed, expected),
-        *(json.loads(params), bank_hash, parse_utc(at), uuid),
+        *(_stored_json("params", params, dict), bank_hash, _stored_time("at", at), uuid),
     )
+    problem = attempt_problem(attempt)
+    if problem is not None:
+        raise ValueError(problem)
     rating, reviewed_at = row[19:21]
+    if (rating is None) != (reviewed_at is None):
+        raise ValueError("rating and reviewed_at must be both set or both null")
     return Recorded(
         attempt,
         None if rating is None else Rating(rating),
-        None if reviewed_at is None else parse_utc(reviewed_at),
+        None if reviewed_at is None else _stored_time("reviewed_at", reviewed_at),
     )
+
+
+def _stored_time(name: str, text: str) -> datetime:
+    try:
+        return parse_utc(text)
+    except (ValueError, OverflowError) as exc:  # (overflow: past year 9999 in UTC)
+        raise ValueError(f"{name} is not a time with a UTC offset: {text!r}") from exc
+
+
+def _stored_json(name: str, text: str, kind: type[T]) -> T:
+    """A JSON column's value, which must be of type ``kind`` (list or dict)."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"{name} is not JSON: {text[:40]!r}") from exc
+    if not isinstance(value, kind):
+        raise ValueError(f"{name} is not a JSON {kind.__name__}: {text[:40]!r}")
+    return value
+
+
+def _stored_concepts(text: str) -> tuple[str, ...]:
+    concepts = _stored_json("concepts", text, list)
+    if not all(isinstance(concept, str) for concept in concepts):
+        raise ValueError(f"concepts is not a list of texts: {text[:40]!r}")
+    return tuple(concepts)
 
 
 def _read_cards(conn: sqlite3.Connection) -> dict[str, Card]:
@@ -343,16 +406,44 @@ def _load_card(conn: sqlite3.Connection, question_id: str) -> Card | None:
 
 
 def _card_from_row(row: Sequence[Any]) -> Card:
+    try:
+        return _decode_card(row)
+    except _DECODE_ERRORS as exc:
+        raise store_db.UnreadableRow(f"the card of {row[0]!r}: {exc}") from exc
+
+
+def _decode_card(row: Sequence[Any]) -> Card:
     question_id, state, step, stability, difficulty, due, last_review = row
-    return Card(
+    card = Card(
         card_id=schedule.card_id(question_id),
         state=State(state),
         step=step,
         stability=stability,
         difficulty=difficulty,
-        due=parse_utc(due),
-        last_review=None if last_review is None else parse_utc(last_review),
+        due=_stored_time("due", due),
+        last_review=None if last_review is None else _stored_time("last_review", last_review),
     )
+    problem = _card_problem(card)
+    if problem is not None:
+        raise ValueError(problem)
+    return card
+
+
+def _card_problem(card: Card) -> str | None:
+    """What would make FSRS fail on a stored card (every stored card has been reviewed)."""
+    learning = card.state in (State.Learning, State.Relearning)
+    checks: tuple[tuple[bool, str], ...] = (
+        (card.last_review is None, "last_review is missing"),
+        (not _positive(card.stability), "stability must be a positive number"),
+        (not _positive(card.difficulty), "difficulty must be a positive number"),
+        (learning and not (isinstance(card.step, int) and card.step >= 0),
+         "a learning card needs a step of 0 or more"),
+    )  # fmt: skip
+    return next((message for failed, message in checks if failed), None)
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and value > 0
 
 
 def _save_card(conn: sqlite3.Connection, question_id: str, card: Card) -> None:

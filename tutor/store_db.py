@@ -294,13 +294,21 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
+class UnreadableRow(Exception):
+    """A stored value that cannot be decoded (a file edited by hand, or damaged in a way
+    SQLite's own checks do not see); :func:`translate` reports it as a damaged file."""
+
+
 @contextmanager
 def translate(path: Path) -> Iterator[None]:
-    """Turn SQLite errors raised inside the block into a :class:`StoreError` for the user."""
+    """Turn SQLite errors and unreadable rows raised inside the block into a
+    :class:`StoreError` for the user."""
     try:
         yield
     except sqlite3.Error as exc:
         raise describe(exc, path) from exc
+    except UnreadableRow as exc:
+        raise StoreError(_corrupt_message(path, str(exc))) from exc
 
 
 def describe(exc: sqlite3.Error, path: Path) -> StoreError:
@@ -330,9 +338,11 @@ def _readonly_message(path: Path) -> str:
     )
 
 
-def _corrupt_message(path: Path) -> str:
+def _corrupt_message(path: Path, detail: str = "") -> str:
+    what = "is damaged or is not a gradient-tutor progress file"
+    if detail:  # the file is ours, and what is wrong in it is known
+        what = f"is damaged ({detail})"
     return (
-        f"progress file {path} is damaged or is not a gradient-tutor progress file; it was "
-        "left untouched. Move it aside (or restore a backup) and run again, or choose "
-        "another file with --db PATH or TUTOR_DB."
+        f"progress file {path} {what}; it was left untouched. Move it aside (or restore a "
+        "backup) and run again, or choose another file with --db PATH or TUTOR_DB."
     )
