@@ -168,6 +168,29 @@ def test_a_chained_question_reviews_its_card_once_with_its_weakest_part(
     assert store.card("chained") is not None
 
 
+def test_a_replayed_variant_is_stored_but_reviews_nothing(catalog: Catalog, store: Store) -> None:
+    v = variant(catalog, "times-two")
+    StoreRecorder(store, "quiz", lambda: T0)(v, submission(WRONG))  # missed: answer shown
+    card = store.card("times-two")
+    replay = StoreRecorder(store, "quiz", lambda: T0)  # a later `--question times-two@seed`
+    replay(v, submission(RIGHT, elapsed=5.0))
+    assert [r.rating for r in store.attempts()] == [Rating.Again, None]
+    assert store.card("times-two") == card and replay.ratings == {}
+    other = variant(catalog, "times-two", seed=v.seed + 1)  # fresh numbers review as usual
+    replay(other, submission(RIGHT, elapsed=5.0))
+    assert replay.ratings == {other.id: Rating.Easy}
+
+
+def test_a_chained_replay_reviews_nothing_after_its_first_part_is_stored(
+    catalog: Catalog, store: Store
+) -> None:
+    recorder = StoreRecorder(store, "practice", lambda: T0)
+    v = variant(catalog, "chained")
+    recorder(v, submission(RIGHT, part=0))
+    recorder(v, submission(RIGHT, part=1))  # the same run: its own first part is no replay
+    assert recorder.ratings.keys() == {v.id}
+
+
 def test_the_asker_feeds_the_recorder_before_showing_feedback(
     catalog: Catalog, store: Store
 ) -> None:

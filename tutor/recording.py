@@ -12,6 +12,10 @@ A template's card is reviewed once per asked variant, with the final answer of i
 * explain cards use the learner's own rating (again/hard/good/easy) when the front end asked
   for one, else Good when they said their answer covered the model answer and Again if not;
 * a chained question gets the lowest rating of its parts.
+
+A variant answered before (``tutor quiz --question ID --seed S`` replays one, after its
+answer was shown) is stored but reviews nothing: its answer can be remembered, not only worked
+out, and a review is meant to test the second.
 """
 
 from __future__ import annotations
@@ -98,6 +102,7 @@ class StoreRecorder:
         self.recorded = 0
         self.ratings: dict[str, Rating] = {}
         self._parts: dict[str, list[Rating]] = {}  # ratings of finished parts, by variant id
+        self._replays: dict[str, bool] = {}  # by variant id: was it answered before this run?
 
     def __call__(self, variant: Variant, submission: Submission) -> None:
         """Store one answer (and review the card after the last part); commits first."""
@@ -108,8 +113,11 @@ class StoreRecorder:
             self.ratings[variant.id] = rating
 
     def _rating(self, variant: Variant, submission: Submission) -> Rating | None:
-        """The card's rating when this answer finishes the variant's last part, else None."""
-        if not submission.final:
+        """The card's rating when this answer finishes the variant's last part, else None
+        (and None for a replayed variant)."""
+        if variant.id not in self._replays:  # asked before any of this run's answers is stored
+            self._replays[variant.id] = self.store.answered(variant.question.id, variant.seed)
+        if not submission.final or self._replays[variant.id]:
             return None
         finished = self._parts.setdefault(variant.id, [])
         finished.append(part_rating(variant, submission))

@@ -207,6 +207,15 @@ class Store:
         """
         return schedule.prioritize(now, self.due_dates(question_ids))
 
+    def answered(self, question_id: str, seed: int) -> bool:
+        """Whether an answer to the variant ``question_id@seed`` is stored already."""
+        with store_db.translate(self.path):
+            row = self._conn.execute(
+                "SELECT 1 FROM attempts WHERE question_id = ? AND seed = ? LIMIT 1",
+                (question_id, seed),
+            ).fetchone()
+        return row is not None
+
     def attempts(self) -> list[Recorded]:
         """Every stored attempt, in recording order."""
         with store_db.translate(self.path):
