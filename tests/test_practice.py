@@ -358,3 +358,30 @@ def test_the_report_tells_reviews_due_now_from_the_next_one(due_now: int, line: 
     report = PracticeReport([], 60.0, "done", due_now=due_now, next_due=T0 + timedelta(days=2), at=T0)  # fmt: skip
     print_report(Console(io.StringIO(), out, color=False), report)
     assert line in out.getvalue()
+
+
+def test_an_answer_that_cannot_be_saved_ends_the_session_with_its_report(
+    catalog: Catalog, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutor.errors import StoreError
+    from tutor.practice import practice
+
+    record, calls = store.record, []
+
+    def busy_after_the_first(*args: object) -> None:
+        calls.append(args)
+        if len(calls) > 1:
+            raise StoreError("progress file is busy")
+        record(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "record", busy_after_the_first)
+    monkeypatch.setattr("tutor.practice.open_store", lambda _db: store)
+    out, clock = io.StringIO(), FakeClock()
+    learner = Learner(out, lambda _title: True, rating="good", clock=clock, seconds=20.0, limit=50)
+    settings = Settings(10, 5, clock, clock.utc, iter(range(1000, 9000, 7)).__next__)
+    with pytest.raises(StoreError, match="busy"):
+        practice(Console(learner, out, color=False), pool_of(catalog, ARITHMETIC), None, settings)
+    assert "The session stopped: the last answer could not be saved" in out.getvalue()
+    assert "Accuracy: 1 of 1 questions right" in out.getvalue()
+    with open_store(store.path) as reopened:  # the session closed its store
+        assert len(reopened.attempts()) == 1

@@ -25,7 +25,7 @@ from fsrs import Rating
 
 from tutor import schedule, stats
 from tutor.bankspec import Question
-from tutor.errors import AnswerFormatError
+from tutor.errors import AnswerFormatError, StoreError
 from tutor.numfmt import counted
 from tutor.quiz import Asker, EndOfInput, QuestionResult, Submission, format_duration
 from tutor.recording import StoreRecorder
@@ -48,8 +48,9 @@ TOPICS_IN_REPORT = 3
 SEED_RANGE = 1_000_000  # the range `tutor quiz --seed` replays; ample for fresh numbers
 
 #: How the session ended: time up, queue done, input ended or Ctrl-C, or nothing to ask.
-Ending = Literal["time", "done", "interrupted", "cancelled", "empty", "none-due"]
-"""How a session ended; "interrupted" is the end of input, "cancelled" is Ctrl-C."""
+Ending = Literal["time", "done", "interrupted", "cancelled", "unsaved", "empty", "none-due"]
+"""How a session ended; "interrupted" is the end of input, "cancelled" is Ctrl-C, "unsaved"
+an answer the progress file could not take (busy too long, say)."""
 
 
 def random_seed() -> int:
@@ -140,6 +141,7 @@ class Session:
         self.asked: list[Asked] = []
         self.answers: list[tuple[Variant, Submission]] = []
         self.new_left = settings.new_count  # new cards the session may still add
+        self.unsaved: StoreError | None = None  # why the last answer could not be saved
         self.start = settings.clock()
 
     def run(self) -> PracticeReport:
@@ -184,6 +186,9 @@ class Session:
                 self._ask(item, queue)
         except (EndOfInput, KeyboardInterrupt) as stop:  # the report says so
             return "cancelled" if isinstance(stop, KeyboardInterrupt) else "interrupted"
+        except StoreError as exc:  # the answers before it are saved: report them, then this
+            self.unsaved = exc
+            return "unsaved"
 
     def _next(self, queue: list[Planned]) -> Planned | None:
         """The queue's head; once it is empty, a card that fell due again this session."""
@@ -294,6 +299,7 @@ _ENDINGS: dict[Ending, str] = {
     "done": "Every planned question was asked.",
     "interrupted": "The session was ended early.",
     "cancelled": "The session was ended early.",
+    "unsaved": "The session stopped: the last answer could not be saved (see below).",
     "empty": "Nothing to practice now: no reviews are due and no new questions are left.",
     "none-due": "Nothing to practice now: no reviews are due, and --new 0 asked for no new ones.",
 }
@@ -337,6 +343,9 @@ def practice(
 ) -> PracticeReport:
     """Open the progress store, run one session over ``pool``, print its report."""
     with open_store(db) as store:
-        report = Session(console, store, pool, settings).run()
+        session = Session(console, store, pool, settings)
+        report = session.run()
         print_report(console, report)
+    if session.unsaved is not None:
+        raise session.unsaved
     return report
