@@ -24,6 +24,7 @@ from test_worksheet import HOSTILE_BANK, KINDS_BANK, bank_questions
 
 from tutor.answers import Tolerance, parse_answer
 from tutor.bankspec import Question
+from tutor.catalog import load_catalog
 from tutor.errors import AnswerFormatError
 from tutor.grading import grade_report
 from tutor.numfmt import format_number
@@ -266,6 +267,20 @@ def test_print_media_breaks_before_keys(printed: Opened) -> None:
         assert inside == "avoid"
     finally:
         page.emulate_media(media="screen")
+
+
+def test_a_chart_taller_than_a_page_shrinks_to_fit_one_when_printed(browser: Any) -> None:
+    pool = load_catalog().select([])  # seed 11, version 1 holds rnn-long-range@455960: 51 bars
+    html = build_worksheet(pool, WorksheetOptions(count=3, seed=11, key="none"), jobs=1).sheet
+    opened = open_page(browser, html)
+    page = opened.page
+    try:
+        tallest = "Math.max(...Array.from(document.querySelectorAll('figure.chart svg'), s => s.getBoundingClientRect().height))"
+        assert page.evaluate(tallest) > 200 / 25.4 * 96  # on screen it is taller than 200 mm
+        page.emulate_media(media="print")
+        assert page.evaluate(tallest) <= 200 / 25.4 * 96 + 1
+    finally:
+        page.close()
 
 
 # ---------------------------------------------------------------------------------- self-check

@@ -52,6 +52,8 @@ BANK_VALUES: list[tuple[str, object]] = [
     ("10⁻³", 0.001),
     ("9.5 x 10^-4", 9.5e-4),
     ("9.5×10⁻⁴", 9.5e-4),
+    ("-+3 * 10^-1", -0.3),  # stacked signs fold exactly too, as in the self-check page
+    ("-++1.1 × 10^-5", -1.1e-5),
     ("2 × 3 ÷ 4", 1.5),
     ("−w", -1.5),
     ("s * (1 - s)", 0.1875),

@@ -335,3 +335,19 @@ def test_split_math_keeps_every_character(text: str) -> None:
     assert kept.translate({ord("$"): None, ord("\\"): None}) == text.translate(
         {ord("$"): None, ord("\\"): None}
     )
+
+
+def test_math_text_drops_bidi_overrides() -> None:
+    for source in ("\\text{\u202e321 si rewsna ehT}", "\\unicode{x202E}ab"):
+        assert "\u202e" not in latex_to_mathml(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "kept"),
+    [("\\rule{60em}{2em}", 'height="2em"'), ("a\\kern-999em b", "<mspace></mspace>"),
+     ("a\\kern1em b", 'width="1em"')],
+)  # fmt: skip
+def test_math_sizes_beyond_a_few_em_are_dropped(source: str, kept: str) -> None:
+    mathml = latex_to_mathml(source)
+    assert kept in mathml and "60em" not in mathml.split("<annotation")[0]
+    assert "999em" not in mathml.split("<annotation")[0]

@@ -273,3 +273,13 @@ def test_wrap_fits_the_width_and_loses_no_word(width: int) -> None:
     assert all(line.startswith("   ") for line in lines[1:blank])  # the hang
     assert all(line.startswith("  ") for line in lines[bullet + 1 : -1])  # under the item
     assert " ".join(wrap(text, width).split()) == " ".join(text.split())
+
+
+def test_bold_marks_are_read_in_text_never_in_math() -> None:
+    text = "**Powers** like $0.25**10$ and $0.5**10$ stay math; **odd"
+    page = render(text, {}, "html")
+    assert page.count("<strong>") == 1 and "<strong>Powers</strong>" in page
+    assert page.count("<math") == page.count("</math>") == 2
+    assert '<annotation encoding="application/x-tex">0.25**10</annotation>' in page
+    assert page.rstrip("</p>").endswith("**odd")
+    assert render(text, {}, "terminal") == "Powers like 0.25**10 and 0.5**10 stay math; odd"

@@ -702,8 +702,18 @@ def test_the_command_with_a_separate_key_and_a_bank(tmp_path: Path) -> None:
     assert "Unit 3" in target.read_text()
 
 
+def test_a_key_file_linked_to_the_sheet_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "s.html"
+    target.write_text("old")
+    (tmp_path / "s-key.html").symlink_to(target)
+    code, out = run("worksheet", "-o", str(target), "-n", "2", "--key", "separate")
+    assert code == 1 and "are the same file: the key would overwrite the sheet" in out
+    assert target.read_text() == "old"
+
+
 COMMAND_ERRORS = [
     (["--topic", "nonexistent"], "unknown topic 'nonexistent'"),
+    (["--versions", "500", "-n", "21"], "more than 10,000 questions in one file"),
     (["--version-id", "7-2", "--versions", "3"], "leave out --seed and --versions"),
     (["--version-id", "seven"], "'seven' is not a version id"),
     (["--key", "inline"], "Invalid value for '--key'"),

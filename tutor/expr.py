@@ -140,16 +140,18 @@ def _power_node(base: _Node, exponent: _Node, tok: _Token, mode: Mode) -> _Node:
 
 
 # A mantissa that can take an exponent as written: signed digits with a point, no exponent.
-_PLAIN_MANTISSA = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)\Z")
+# (Signs may stack, as in -+3; the self-check script folds the same spellings.)
+_PLAIN_MANTISSA = re.compile(r"(?P<signs>[-+]*)(?P<digits>[0-9]+\.?[0-9]*|\.[0-9]+)\Z")
 
 
 def _chain_node(first: _Node, parts: list[tuple[_Token, _Node]]) -> _Node:
     end = parts[-1][1].end
     if len(parts) == 1:
         tok, second = parts[0]
-        mantissa = first.literal
-        if tok.value == "*" and second.pow10 is not None and _PLAIN_MANTISSA.match(mantissa):
-            value = float(f"{mantissa}e{second.pow10}")  # 9.5×10^-4 is exactly 9.5e-4
+        plain = _PLAIN_MANTISSA.match(first.literal)
+        if tok.value == "*" and second.pow10 is not None and plain:
+            value = float(f"{plain['digits']}e{second.pow10}")  # 9.5×10^-4 is exactly 9.5e-4
+            value = -value if plain["signs"].count("-") % 2 else value
             if abs(value) == math.inf:
                 raise ExpressionError("number too large", position=tok.pos + 1)
             return _number_node(value, first.start, end)

@@ -361,6 +361,10 @@ _ALLOWED_ATTRIBUTES = _words(
 )
 # No colon, parenthesis, quote or angle bracket: no url(), no javascript:, no markup.
 _SAFE_VALUE = r"[A-Za-z0-9 .,#%+\-]{0,64}"
+# Lengths and sizes a formula needs are a few em (or a few hundred percent): larger ones, like
+# \rule{60em}{2em} or \kern-999em, only push the math over the page or over other text.
+_NUMBER_IN_VALUE = re.compile(r"([0-9]*\.?[0-9]+)\s*(%?)")
+_MAX_LENGTH, _MAX_PERCENT = 10.0, 400.0
 _NONCHARS = "\ufffe\uffff"  # not XML characters
 _CHAR_REF = r"&#(x[0-9A-Fa-f]{1,6}|[0-9]{1,7});"
 
@@ -405,10 +409,20 @@ def _sanitize(element: Element) -> str:
     attributes = "".join(
         f' {name}="{_escape(value, quote=True)}"'
         for name, value in sorted(element.attrib.items())
-        if tag == element.tag and name in _ALLOWED_ATTRIBUTES and re.fullmatch(_SAFE_VALUE, value)
+        if tag == element.tag and name in _ALLOWED_ATTRIBUTES and _safe_value(value)
     )
     inner = _text(element.text) + "".join(_sanitize(child) for child in element)
     return f"<{tag}{attributes}>{inner}</{tag}>{_text(element.tail)}"
+
+
+def _safe_value(value: str) -> bool:
+    """An attribute value with no markup or URL in it, and no size beyond a few em."""
+    if not re.fullmatch(_SAFE_VALUE, value):
+        return False
+    return all(
+        float(number) <= (_MAX_PERCENT if percent else _MAX_LENGTH)
+        for number, percent in _NUMBER_IN_VALUE.findall(value)
+    )
 
 
 def _text(raw: str | None) -> str:
@@ -425,11 +439,13 @@ def _char(reference: str) -> str:
 
 
 def _xml_chars(s: str) -> str:
-    """Drop what XML forbids (and other control characters); whitespace controls become spaces."""
+    """Drop what XML forbids, other control characters and format characters (bidi overrides
+    would reorder what the page shows); whitespace controls become spaces."""
     return "".join(
         " " if c in "\t\n\r" else c
         for c in s
-        if c in "\t\n\r" or (unicodedata.category(c) not in ("Cc", "Cs") and c not in _NONCHARS)
+        if c in "\t\n\r"
+        or (unicodedata.category(c) not in ("Cc", "Cs", "Cf") and c not in _NONCHARS)
     )
 
 

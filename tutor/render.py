@@ -19,7 +19,7 @@ import functools
 import math
 import re
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
 from tutor.errors import TutorError
@@ -320,8 +320,11 @@ def to_terminal(marked: str) -> str:
     paragraph or list item (the console wraps them to its width with :func:`wrap`)."""
     pieces = []
     for mode, segment in split_math_modes(marked):
-        pieces.append(_numbers(segment, "unicode") if mode == "text" else _math_terminal(segment))
-    return strip_controls(unwrap("".join(pieces).replace("**", "")))
+        if mode == "text":  # bold marks go; "**" in math is a power, kept for the math
+            pieces.append(_numbers(segment.replace("**", ""), "unicode"))
+        else:
+            pieces.append(_math_terminal(segment))
+    return strip_controls(unwrap("".join(pieces)))
 
 
 def unwrap(text: str) -> str:
@@ -418,14 +421,29 @@ def _escape(text: str) -> str:
 
 
 def _html_inline(text: str) -> str:
-    pieces = []
+    pieces: list[str | None] = []  # None: a "**" of the text, where bold starts or ends
     for mode, segment in split_math_modes(text):
         if mode == "text":
             escaped = _escape(strip_controls(segment, keep_markers=True))
-            pieces.append(clean(_numbers(escaped, "html")))  # a malformed marker just goes
-        else:
+            html = clean(_numbers(escaped, "html"))  # a malformed marker just goes
+            for index, run in enumerate(html.split("**")):
+                pieces += [None, run] if index else [run]
+        else:  # never bold marks: "**" in math is a power, and the MathML must stay whole
             pieces.append(_math_html(segment, mode == "display"))
-    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", "".join(pieces))
+    return "".join(_bold(pieces))
+
+
+def _bold(pieces: list[str | None]) -> Iterator[str]:
+    """The pieces with their bold marks paired in order as <strong> and </strong>; an odd
+    last mark stays "**" as typed."""
+    marks = pieces.count(None)
+    seen = 0
+    for piece in pieces:
+        if piece is not None:
+            yield piece
+            continue
+        seen += 1
+        yield "**" if seen == marks and marks % 2 else ("<strong>" if seen % 2 else "</strong>")
 
 
 def shared_filters() -> dict[str, Callable[..., Any]]:

@@ -42,6 +42,7 @@ KeyPlacement = Literal["end", "separate", "none"]
 KEY_PLACEMENTS: tuple[KeyPlacement, ...] = ("end", "separate", "none")
 DEFAULT_SEED = 1
 MAX_VARIANT_SEED = 1_000_000  # variant ids stay short enough to read out: "q-id@123456"
+MAX_QUESTIONS = 10_000  # in one file: about 75 MB of HTML, already slow for a browser to open
 PARALLEL_FROM = 60  # questions in all; below this, starting worker processes costs more
 _VERSION_ID = re.compile(r"([0-9]{1,19})-([0-9]{1,6})")
 
@@ -67,6 +68,12 @@ class WorksheetOptions:
             raise WorksheetError(f"--key must be one of {', '.join(KEY_PLACEMENTS)}")
         if self.versions < 1 or self.count < 1:
             raise WorksheetError("a worksheet needs at least one version and one question")
+        if self.only_version is None and self.versions * self.count > MAX_QUESTIONS:
+            raise WorksheetError(
+                f"{self.versions} versions of {self.count} questions is more than "
+                f"{MAX_QUESTIONS:,} questions in one file, which a browser can hardly open: "
+                "use fewer versions or questions per file"
+            )
 
     @property
     def numbers(self) -> list[int]:
@@ -344,8 +351,14 @@ def write_worksheet(
     path: Path, pool: Sequence[Question], options: WorksheetOptions, jobs: int | None = None
 ) -> list[Path]:
     """Build the worksheet and write it (and its key file); return the paths written."""
-    for target in (path, key_path(path)) if options.key == "separate" else (path,):
-        writable_target(target)
+    targets = [
+        writable_target(t)
+        for t in ((path, key_path(path)) if options.key == "separate" else (path,))
+    ]
+    if len(set(targets)) < len(targets):  # a link from one name to the other
+        raise WorksheetError(
+            f"{key_path(path)} and {path} are the same file: the key would overwrite the sheet"
+        )
     worksheet = build_worksheet(pool, options, jobs)
     written = []
     if worksheet.key_bytes is not None:
