@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import multiprocessing
 import os
 import resource
 import shutil
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +42,26 @@ def rows(quick: bool) -> list[Row]:
     versions = 10 if quick else 100
     found: list[Row] = []
     for label, topics in (("all banks", []), ("topic vanishing", ["vanishing"])):
-        pool = catalog.select(topics)
-        found += _headline(label, topics, len(pool), versions)
-        found += _breakdown(pool, sample=2 if quick else 5)
+        found += _headline(label, topics, len(catalog.select(topics)), versions)
+        found += _in_worker_process(_breakdown, topics, sample=2 if quick else 5)
     return found
+
+
+def _in_worker_process(work: Any, *args: Any, **kwargs: Any) -> Any:
+    """``work(*args, **kwargs)`` in a fresh process with one BLAS thread, as each worker of
+    the command runs. (In this process NumPy may already run several: their CPU time would
+    count against the draws, and the lower bound would use their combined rate.)"""
+    saved = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=context) as executor:
+            return executor.submit(work, *args, **kwargs).result()
+    finally:
+        if saved is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = saved
 
 
 def _headline(label: str, topics: Sequence[str], pool_size: int, versions: int) -> list[Row]:
@@ -82,16 +100,18 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
-def _breakdown(pool: Sequence[Any], sample: int) -> list[Row]:
+def _breakdown(topics: Sequence[str], sample: int) -> list[Row]:
     """Per-question CPU time in one process over ``sample`` versions: drawing the variants, then
     rendering them with warm caches (the variants are drawn beforehand, and ``sample`` other
     versions are rendered first, as a long worksheet mostly runs warm; rendering the same
     versions twice would find their own texts in the HTML cache); and the check of the texts of
     the questions used, which the command runs once, beside the workers."""
     from tutor import sheetdata, worksheet
+    from tutor.catalog import load_catalog
     from tutor.variant import make_variant
     from tutor.worksheet import WorksheetOptions, plan_version
 
+    pool = load_catalog().select(topics)
     options = WorksheetOptions(versions=2 * sample, count=COUNT, seed=2)
     warm_up, timed = options.numbers[sample:], options.numbers[:sample]
     drawn: dict[tuple[str, int], Any] = {}

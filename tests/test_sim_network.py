@@ -18,6 +18,7 @@ from tutor.sim import (
     build_network,
     builders,
     dense_backward,
+    gradient_step,
     layer_stats,
     loss_forward,
     mlp_backward,
@@ -209,6 +210,38 @@ def test_forward_and_backward_separately_match_the_one_call() -> None:
     one = network_gradients(a["x"], a["weights"], a["biases"], ["relu", "tanh", "linear"])
     for g1, g2 in zip(grads.weights, one.grads.weights, strict=True):
         np.testing.assert_array_equal(g1, g2)
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_a_gradient_step_follows_parameters_changed_in_place(batchnorm: bool) -> None:
+    a = _draw(10, 3, 3, 4, True)
+    params = [*a["weights"], *a["biases"], *(a["gammas"] + a["betas"] if batchnorm else [])]
+    bn = {"gammas": a["gammas"], "betas": a["betas"]} if batchnorm else {}
+    options: dict[str, Any] = {
+        "loss": "mse", "target": a["target"], "residual": True, "batchnorm": batchnorm, **bn,
+    }  # fmt: skip
+    step = gradient_step(a["x"], a["weights"], a["biases"], "tanh", **options)
+    for _ in range(3):
+        fresh = network_gradients(a["x"], a["weights"], a["biases"], "tanh", **options)
+        reused = step()
+        assert float(reused.loss) == float(fresh.loss)
+        grads = [*reused.grads.weights, *reused.grads.biases]
+        grads += [*reused.grads.gammas, *reused.grads.betas]
+        expected = [*fresh.grads.weights, *fresh.grads.biases]
+        expected += [*fresh.grads.gammas, *fresh.grads.betas]
+        for g1, g2 in zip(grads, expected, strict=True):
+            np.testing.assert_array_equal(g1, g2)
+        for param, grad in zip(params, grads, strict=True):
+            np.subtract(param, 0.1 * grad, out=param)  # in place, as a training loop updates
+
+
+def test_a_gradient_step_refuses_parameters_it_would_have_to_copy() -> None:
+    a = _draw(11, 2, 3, 4, True)
+    halves = [w.astype(np.float32) for w in a["weights"]]  # promoted to float64 with x: copies
+    with pytest.raises(SimulationError, match="one floating dtype"):
+        gradient_step(a["x"], halves, a["biases"], "relu")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'momentum'"):
+        gradient_step(a["x"], a["weights"], a["biases"], "relu", momentum=0.9)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])

@@ -74,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     "MLPCache": "network",
     "MLPGrads": "network",
     "NetworkResult": "network",
+    "gradient_step": "network",
     "mlp_backward": "network",
     "mlp_forward": "network",
     "network_gradients": "network",
@@ -255,6 +256,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers
     )
     from tutor.sim.network import (
         NetworkResult as NetworkResult,
+    )
+    from tutor.sim.network import (
+        gradient_step as gradient_step,
     )
     from tutor.sim.network import (
         mlp_backward as mlp_backward,

@@ -9,12 +9,13 @@ Layer ``l`` (1-based; index ``l - 1`` in every tuple, index 0 is the input side)
 with ``h_0 = x`` of shape (..., B, n_0). Leading axes ``...`` are independent variants: a stack
 of 1,000 small networks is one call. :func:`network_gradients` runs forward, the loss and
 backward at once and returns ``dL/dW_l``, ``dL/db_l``, ``dL/dh_l`` for every layer (and
-``dL/dgamma_l``, ``dL/dbeta_l`` with batch norm), so any autograd framework can check it.
+``dL/dgamma_l``, ``dL/dbeta_l`` with batch norm), so any autograd framework can check it;
+:func:`gradient_step` is the same for a training loop, checking and allocating only once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,29 +105,79 @@ def mlp_forward(
     biases. With ``batchnorm``, ``gammas`` and ``betas`` default to ones and zeros. All arrays
     are cast to ``dtype`` (default: NumPy's promotion of ``x`` and the weights).
     """
-    ws, x_arr, bs = _arrays(x, weights, biases, dtype)
-    acts = _activations(activation, len(ws), slope, alpha)
-    gs, betas_t = _bn_params(ws, gammas, betas, batchnorm, x_arr.dtype)
-    _check_shapes(x_arr, ws, bs, residual)
-    shapes = _layer_shapes(x_arr, ws, bs)
-    zs, hidden = buffers(shapes, x_arr.dtype), buffers(shapes, x_arr.dtype)
-    h, preacts, bn = x_arr, [], []
+    layout = _Layout.of(
+        x, weights, biases, activation, residual=residual, batchnorm=batchnorm, gammas=gammas,
+        betas=betas, eps=eps, slope=slope, alpha=alpha, dtype=dtype,
+    )  # fmt: skip
+    return _forward(layout)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """A network's checked arrays and settings, and the buffers of its forward pass."""
+
+    x: FloatArray
+    weights: tuple[FloatArray, ...]
+    biases: tuple[FloatArray, ...]
+    gammas: tuple[FloatArray, ...]
+    betas: tuple[FloatArray, ...]
+    activations: tuple[Activation, ...]
+    residual: bool
+    batchnorm: bool
+    eps: float
+    preacts: list[FloatArray]  # buffers for z_l
+    hidden: list[FloatArray]  # buffers for h_l
+
+    @classmethod
+    def of(
+        cls,
+        x: ArrayLike,
+        weights: Sequence[ArrayLike],
+        biases: Sequence[ArrayLike] | None,
+        activation: str | Sequence[str],
+        *,
+        residual: bool,
+        batchnorm: bool,
+        gammas: Sequence[ArrayLike] | None,
+        betas: Sequence[ArrayLike] | None,
+        eps: float,
+        slope: float,
+        alpha: float,
+        dtype: str | None,
+    ) -> _Layout:
+        """The arrays cast to one dtype and checked; raise SimulationError if they do not fit."""
+        ws, x_arr, bs = _arrays(x, weights, biases, dtype)
+        acts = _activations(activation, len(ws), slope, alpha)
+        gs, betas_t = _bn_params(ws, gammas, betas, batchnorm, x_arr.dtype)
+        _check_shapes(x_arr, ws, bs, residual)
+        shapes = _layer_shapes(x_arr, ws, bs)
+        zs, hidden = buffers(shapes, x_arr.dtype), buffers(shapes, x_arr.dtype)
+        return cls(x_arr, ws, bs, gs, betas_t, acts, residual, batchnorm, eps, zs, hidden)
+
+
+def _forward(layout: _Layout) -> tuple[FloatArray, MLPCache]:
+    """The forward pass over the layout's arrays as they are now, into its buffers."""
+    h, preacts, bn = layout.x, [], []
+    zs, hidden, bs = layout.preacts, layout.hidden, layout.biases
     with quiet():
-        for i, w in enumerate(ws):
+        for i, w in enumerate(layout.weights):
             z = matmul(h, w, out=zs[i])
             if bs:
                 z += bs[i][..., None, :]
-            if batchnorm:
-                z, c = batchnorm_forward(z, gs[i], betas_t[i], eps)
+            if layout.batchnorm:
+                z, c = batchnorm_forward(z, layout.gammas[i], layout.betas[i], layout.eps)
                 bn.append(c)
-            out = acts[i].value(z)
-            if residual:
+            out = layout.activations[i].value(z)
+            if layout.residual:
                 np.add(h, out, out=hidden[i])
             else:
                 hidden[i][...] = out
             h = hidden[i]
             preacts.append(z)
-    cache = MLPCache(x_arr, ws, bs, gs, acts, residual, tuple(preacts), tuple(hidden), tuple(bn))
+    cache = MLPCache(
+        layout.x, layout.weights, bs, layout.gammas, layout.activations, layout.residual,
+        tuple(preacts), tuple(hidden), tuple(bn),
+    )  # fmt: skip
     return h, cache
 
 
@@ -137,12 +188,30 @@ def mlp_backward(dout: ArrayLike, cache: MLPCache) -> MLPGrads:
     ``dL/dW_l = h_{l-1}^T @ dL/dz_l``, ``dL/db_l`` = the batch sum of ``dL/dz_l``, and
     ``dL/dh_{l-1} = dL/dz_l @ W_l^T`` (plus ``dL/dh_l`` through a skip connection).
     """
-    dtype, n = cache.x.dtype, len(cache.weights)
-    dhid = buffers([h.shape for h in cache.hidden], dtype)
-    dpre = buffers([h.shape for h in cache.hidden], dtype)
-    lead = cache.hidden[0].shape[:-2]
-    dw = buffers([(*lead, *w.shape[-2:]) for w in cache.weights], dtype)
-    db = buffers([(*lead, w.shape[-1]) for w in cache.weights], dtype) if cache.biases else []
+    return _backward(dout, cache, _BackwardBuffers.of(cache))
+
+
+@dataclass(frozen=True)
+class _BackwardBuffers:
+    """Where the backward pass writes dL/dh_l, dL/da_l, dL/dW_l and dL/db_l."""
+
+    hidden: list[FloatArray]
+    preacts: list[FloatArray]
+    weights: list[FloatArray]
+    biases: list[FloatArray]
+
+    @classmethod
+    def of(cls, cache: MLPCache) -> _BackwardBuffers:
+        dtype, shapes = cache.x.dtype, [h.shape for h in cache.hidden]
+        lead = cache.hidden[0].shape[:-2]
+        dw = buffers([(*lead, *w.shape[-2:]) for w in cache.weights], dtype)
+        db = buffers([(*lead, w.shape[-1]) for w in cache.weights], dtype) if cache.biases else []
+        return cls(buffers(shapes, dtype), buffers(shapes, dtype), dw, db)
+
+
+def _backward(dout: ArrayLike, cache: MLPCache, out: _BackwardBuffers) -> MLPGrads:
+    n = len(cache.weights)
+    dhid, dpre, dw, db = out.hidden, out.preacts, out.weights, out.biases
     dg: list[FloatArray] = []
     dbeta: list[FloatArray] = []
     with quiet():
@@ -189,11 +258,73 @@ def network_gradients(
     of ``(output - target)**2``. The returned loss has shape (...) (a 0-d array for one
     network) and every gradient is that of each variant's own loss.
     """
-    out, cache = mlp_forward(x, weights, biases, activation, **options)
-    tgt = None if target is None else np.asarray(target, dtype=out.dtype)
-    with quiet():
-        value, dout = loss_forward(out, loss, tgt)
-    return NetworkResult(value, out, mlp_backward(dout, cache), cache)
+    layout = _Layout.of(x, weights, biases, activation, **_forward_options(options))
+    return _stepper(layout, loss, target)()
+
+
+def gradient_step(
+    x: ArrayLike,
+    weights: Sequence[ArrayLike],
+    biases: Sequence[ArrayLike] | None = None,
+    activation: str | Sequence[str] = "relu",
+    *,
+    loss: str = "mean",
+    target: ArrayLike | None = None,
+    **options: Any,
+) -> Callable[[], NetworkResult]:
+    """:func:`network_gradients` for a training loop, which changes the parameters in place
+    between calls: the arrays are checked and the buffers allocated once (per step, that
+    took longer than the arithmetic of a small network), and each call returns the gradients
+    at the parameters' current values.
+
+    The parameters must be arrays of one floating dtype, as they are used, not copied; a
+    call's result lives in buffers that the next call overwrites.
+    """
+    layout = _Layout.of(x, weights, biases, activation, **_forward_options(options))
+    pairs = [
+        (weights, layout.weights),
+        (biases, layout.biases),
+        (options.get("gammas"), layout.gammas),
+        (options.get("betas"), layout.betas),
+    ]
+    if any(given is not None and _copied(given, used) for given, used in pairs):
+        raise SimulationError("gradient_step needs parameter arrays of one floating dtype")
+    return _stepper(layout, loss, target)
+
+
+def _copied(given: Sequence[ArrayLike], used: Sequence[FloatArray]) -> bool:
+    return any(a is not b for a, b in zip(given, used, strict=True))
+
+
+def _stepper(layout: _Layout, loss: str, target: ArrayLike | None) -> Callable[[], NetworkResult]:
+    """Forward, loss and backward over the layout's arrays as they are at each call."""
+    tgt = None if target is None else np.asarray(target, dtype=layout.x.dtype)
+    backward_buffers: list[_BackwardBuffers] = []  # allocated at the first call
+
+    def step() -> NetworkResult:
+        out, cache = _forward(layout)
+        with quiet():
+            value, dout = loss_forward(out, loss, tgt)
+        if not backward_buffers:
+            backward_buffers.append(_BackwardBuffers.of(cache))
+        return NetworkResult(value, out, _backward(dout, cache, backward_buffers[0]), cache)
+
+    return step
+
+
+_FORWARD_DEFAULTS: dict[str, Any] = {
+    "residual": False, "batchnorm": False, "gammas": None, "betas": None, "eps": 1e-5,
+    "slope": 0.01, "alpha": 1.0, "dtype": None,
+}  # fmt: skip
+
+
+def _forward_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options of :func:`mlp_forward`, defaults filled in; a TypeError for unknown ones
+    (as calling mlp_forward with them would raise)."""
+    unknown = set(options) - set(_FORWARD_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {sorted(unknown)[0]!r}")
+    return _FORWARD_DEFAULTS | options
 
 
 def buffers(shapes: Sequence[tuple[int, ...]], dtype: np.dtype[Any]) -> list[FloatArray]:

@@ -33,7 +33,7 @@ from tutor.sim._arrays import (
 )
 from tutor.sim.builders import seeded_arrays
 from tutor.sim.clip import clip_by_global_norm, clip_by_value, global_norm
-from tutor.sim.network import network_gradients
+from tutor.sim.network import gradient_step
 
 MAX_STEPS = 100_000
 
@@ -105,18 +105,12 @@ def train_sgd(
     losses: list[float] = []
     norms: list[float] = []
     wnorms = [_weight_norms(ws)]
+    gradients = gradient_step(
+        xa, ws, bs, activation, loss="mse", target=ya, residual=residual, batchnorm=batchnorm,
+        **bn,
+    )  # fmt: skip
     for step in range(config.steps + 1):
-        res = network_gradients(
-            xa,
-            ws,
-            bs,
-            activation,
-            loss="mse",
-            target=ya,
-            residual=residual,
-            batchnorm=batchnorm,
-            **bn,
-        )
+        res = gradients()  # at the parameters as _update left them
         losses.append(float(res.loss))
         if step == config.steps or not math.isfinite(losses[-1]):
             break
