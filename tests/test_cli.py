@@ -152,6 +152,15 @@ def test_quiz_by_topic_and_count() -> None:
         (("grade", "sigmoid-chain-gradient", "1", "--seed", "1", "--part", "2"),
          "Error: sigmoid-chain-gradient has 1 part(s); --part 2 is too big"),
         (("quiz", "-n", "0"), "Error: Invalid value for '-n'"),
+        (("quiz", "--question", "sigmoid-chain-gradient", "--topic", "clipping", "-n", "3"),
+         "Error: --question asks one question; leave out --topic, -n"),
+        (("quiz", "--question", " "), "Error: Invalid value for --question: needs a question id"),
+        (("explain", ""), "Error: Invalid value: '' names no question (see tutor list)."),
+        (("quiz", "--db", ""), "Error: Invalid value for '--db': needs a path, not an empty name."),
+        (("list", "--bank", ""), "Error: Invalid value for '--bank': needs a path"),
+        (("worksheet", "-o", ""), "Error: Invalid value for '-o' / '--output': needs a path"),
+        (("import", ""), "Error: Invalid value for 'FILE': needs a path"),
+        (("check", "--only-banks"), "Error: --only-banks is for the banks you give: add a PATH"),
     ],
 )  # fmt: skip
 def test_user_errors_are_one_line_without_a_traceback(args: tuple[str, ...], message: str) -> None:
@@ -159,6 +168,30 @@ def test_user_errors_are_one_line_without_a_traceback(args: tuple[str, ...], mes
     assert code != 0
     assert message in out
     assert "Traceback" not in out
+
+
+def test_a_quiz_says_when_fewer_questions_match_than_asked_for() -> None:
+    _, out = run("quiz", "--topic", "precision", "--difficulty", "3", "--no-record", stdin="")
+    assert "These options match only 2 questions." in out
+
+
+def test_a_broken_text_in_a_bank_is_reported_before_the_question_is_asked(tmp_path: Path) -> None:
+    bank = tmp_path / "broken.yaml"
+    bank.write_text(GOOD_BANK.replace("is {{ answer }}.", "is {{ answer|num ."))
+    for args in (("quiz", "--no-record"), ("explain", "my-question@3")):
+        code, out = run(*args, "--bank", str(bank), "--only-banks", stdin="6\n")
+        assert code == 1
+        assert f"Error: {bank}:12: question 'my-question': text does not parse" in out
+        assert "twice" not in out  # the prompt was never shown
+
+
+def test_command_summaries_are_whole_sentences() -> None:
+    _, out = run("--help")
+    commands = out.split("Commands:")[1].strip().splitlines()
+    assert len(commands) == 10
+    assert all(
+        line.rstrip().endswith(".") and not line.rstrip().endswith("...") for line in commands
+    )
 
 
 def test_a_teachers_bank_is_added_or_used_alone(tmp_path: Path) -> None:

@@ -181,7 +181,7 @@ def test_compare_keys(spec: str) -> None:
         (["--init", "constant"], "Error: --init constant needs --value (every weight equal to it)"),
         (
             ["--init", "he-normal", "--compare", "init=he-normal,constant"],
-            "Error: --init constant needs --value",
+            "Error: --compare init=constant: --init constant needs --value",
         ),
         (
             ["--init", "he-normal", "--steps", "3", "--clip-norm", "1", "--clip-value", "1"],
@@ -194,6 +194,14 @@ def test_compare_keys(spec: str) -> None:
             "depth=x: expected an integer from 1 to 1000",
         ),
         (["--init", "he-normal", "--compare", "init=he-normal,glorot"], "choose one of zeros"),
+        (
+            ["--init", "he-normal", "--compare", "lr=0.1,1"],
+            "Error: --compare lr=0.1: --lr sets up training: add --steps K",
+        ),
+        (
+            ["--init", "he-normal", "--compare", "init=he-normal,normal"],
+            "Error: --compare init=normal: --init normal needs --std",
+        ),
     ],
 )
 def test_errors_are_one_line(args: list[str], message: str) -> None:
@@ -210,6 +218,9 @@ def test_errors_are_one_line(args: list[str], message: str) -> None:
         (["--init", "glorot"], "'glorot' is not one of"),
         (["--init", "he-normal", "--dtype", "float8"], "'float8' is not one of"),
         (["--init", "he-normal", "--clip-norm", "0", "--steps", "1"], "--clip-norm"),
+        (["--init", "constant", "--value", "nan"], "'nan' is not a number"),
+        (["--init", "normal", "--std", "NaN"], "'NaN' is not a number"),
+        (["--init", "he-normal", "--steps", "1", "--lr", "nan"], "'nan' is not a number"),
     ],
 )
 def test_bad_option_values_are_usage_errors(args: list[str], message: str) -> None:
@@ -231,7 +242,16 @@ def test_too_large_a_network_is_refused() -> None:
         "he-normal",
     )
     assert result.exit_code == 1
-    assert "too large" in result.output
+    assert "too large to simulate: depth x width x max(width, batch) is 16,777,216,000" in (
+        result.output
+    )
+    assert "at most 8,000,000 fit in memory; use a smaller width or depth" in result.output
+
+
+def test_a_float16_cast_that_overflows_is_not_a_warning() -> None:
+    # Warnings are errors under pytest: the cast to float16 overflows to inf by design.
+    data = as_json(*BASE, "--init", "normal", "--std", "1e6", "--dtype", "float16")
+    assert data["diagnosis"]["kind"] == "exploding"
 
 
 def test_training_starts_from_the_constant_value() -> None:

@@ -643,6 +643,12 @@ def test_an_interrupted_write_leaves_no_temporary_file(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_file_in_place_of_the_folder_is_a_message(tmp_path: Path) -> None:
+    (tmp_path / "notadir").write_text("")
+    with pytest.raises(FileWriteError, match=r"cannot write .*Not a directory"):
+        write_atomic(tmp_path / "notadir" / "sheet.html", "new")
+
+
 def test_a_folder_is_not_a_target(tmp_path: Path, kinds: tuple[Question, ...]) -> None:
     with pytest.raises(FileWriteError, match="is a folder"):
         write_worksheet(tmp_path, kinds, WorksheetOptions(count=1))

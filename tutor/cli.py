@@ -8,6 +8,7 @@ commands so that ``tutor --help`` stays fast.
 from __future__ import annotations
 
 import gc
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -19,9 +20,32 @@ import click
 from tutor.errors import TutorError
 
 if TYPE_CHECKING:
+    from tutor.bankspec import Question
     from tutor.catalog import Catalog
+    from tutor.variant import Variant
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Number(click.FloatRange):
+    """A number in a range; unlike ``click.FloatRange`` it refuses NaN, which compares as
+    inside every range (a NaN weight would make a whole simulation NaN)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
+
+
+class PathName(click.Path):
+    """A path that must not be empty: the operating system reads "" as the working folder,
+    so ``--db ''`` would name it and ``--bank ''`` load every bank in it."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("needs a path, not an empty name.", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 class TutorGroup(click.Group):
@@ -53,7 +77,7 @@ def bank_options(command: F) -> F:
         "--bank",
         "banks",
         multiple=True,
-        type=click.Path(path_type=Path),
+        type=PathName(path_type=Path),
         help="A bank file or folder of your own (repeatable); added to the bundled banks.",
     )(command)
 
@@ -66,18 +90,21 @@ def db_option(command: F) -> F:
     return click.option(
         "--db",
         "db",
-        type=click.Path(path_type=Path),
+        type=PathName(path_type=Path),
         default=None,
-        help="Progress file (default: $TUTOR_DB, else progress.sqlite3 in the app folder).",
+        show_default="$TUTOR_DB, else progress.sqlite3 in the app folder",
+        help="Progress file.",
     )(command)
 
 
-def seed_option(required: bool = False) -> Callable[[F], F]:
+def seed_option(
+    required: bool = False, names: str = "the variant (same seed, same numbers)"
+) -> Callable[[F], F]:
     return click.option(
         "--seed",
         type=click.IntRange(0, 2**63 - 1),
         required=required,
-        help="The seed that names the variant (same seed, same numbers).",
+        help=f"The seed that names {names}.",
     )
 
 
@@ -85,6 +112,8 @@ def variant_of(question_id: str, seed: int | None) -> tuple[str, int | None]:
     """The question id and seed from ``QUESTION_ID`` and ``--seed``; ``QUESTION_ID`` may be a
     variant id, ``question-id@seed``, as summaries and answer keys print it."""
     name, at, number = question_id.partition("@")
+    if not name.strip():
+        raise click.BadParameter(f"{question_id!r} names no question (see tutor list).")
     if not at:
         return name, seed
     if not (number.isdigit() and int(number) < 2**63):
@@ -125,6 +154,15 @@ def load(banks: tuple[Path, ...], only_banks: bool) -> Catalog:
     return catalog
 
 
+def variant_to_show(question: Question, seed: int) -> Variant:
+    """The variant, after the question's texts are checked (see check_texts_before_asking)."""
+    from tutor.compiled import check_texts_before_asking
+    from tutor.variant import make_variant
+
+    check_texts_before_asking(question)
+    return make_variant(question, seed)
+
+
 def random_seed() -> int:
     """A fresh seed for a quiz or worksheet the user did not seed."""
     import secrets
@@ -159,7 +197,7 @@ def _one_blas_thread() -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
-@main.command()
+@main.command(short_help="Answer questions in the terminal, with hints and explanations.")
 @click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
 @click.option(
     "-n",
@@ -169,7 +207,7 @@ def _one_blas_thread() -> None:
     show_default=True,
     help="Number of questions.",
 )
-@seed_option()
+@seed_option(names="the quiz: its questions and their numbers (default: a new one, printed)")
 @click.option("--difficulty", type=click.IntRange(1, 3), help="Only this difficulty (1-3).")
 @click.option(
     "--question",
@@ -204,10 +242,14 @@ def quiz(
     counts it) before its feedback is shown; --db PATH or TUTOR_DB=PATH picks the file.
     """
     from tutor import quiz as quizzing
+    from tutor.compiled import check_texts_before_asking
+    from tutor.numfmt import counted
     from tutor.terminal import Console
     from tutor.variant import make_variant
 
-    if question_id:
+    ctx = click.get_current_context()
+    if question_id is not None:
+        _one_question_only(ctx, question_id)
         question_id, seed = variant_of(question_id, seed)
     catalog = load(banks, only_banks)
     seed = random_seed() if seed is None else seed
@@ -218,7 +260,8 @@ def quiz(
         if not pool:
             raise TutorError("no questions match these --topic and --difficulty options")
         chosen = quizzing.plan(pool, count, seed)
-    ctx = click.get_current_context()
+    for question, _ in chosen:
+        check_texts_before_asking(question)
 
     def open_recording() -> quizzing.Recorder:
         from tutor.recording import quiz_recording
@@ -230,11 +273,30 @@ def quiz(
     if not question_id:
         replay = _quiz_replay(seed, count, topics, difficulty, banks, only_banks)
         console.say(f"Quiz seed {seed} (replay with: {replay}). Ctrl-C ends early.", "dim")
+        if len(chosen) < count:
+            console.say(f"These options match only {counted(len(chosen), 'question')}.", "dim")
     variants = (make_variant(q, s) for q, s in chosen)
     summary = quizzing.run_quiz(console, variants, len(chosen), recorder)
     quizzing.print_summary(console, summary)
     if summary.cancelled:
         ctx.exit(INTERRUPTED)
+
+
+def _one_question_only(ctx: click.Context, question_id: str) -> None:
+    """``--question`` names the one question to ask: options that choose questions would be
+    ignored, so they are refused rather than silently dropped."""
+    if not question_id.strip():
+        raise click.BadParameter("needs a question id (see tutor list).", param_hint="--question")
+    from click.core import ParameterSource
+
+    choosing = {"topics": "--topic", "difficulty": "--difficulty", "count": "-n"}
+    given = [
+        flag
+        for name, flag in choosing.items()
+        if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+    ]
+    if given:
+        raise click.UsageError(f"--question asks one question; leave out {', '.join(given)}")
 
 
 def _quiz_replay(
@@ -257,7 +319,7 @@ def _quiz_replay(
     return shlex.join(words)
 
 
-@main.command()
+@main.command(short_help="Interview practice: timed spaced-repetition reviews.")
 @click.option("--minutes", type=click.IntRange(1, 240), default=10, show_default=True,
               help="Session length; the question under way at the end is finished.")  # fmt: skip
 @click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
@@ -299,11 +361,11 @@ def practice(
         click.get_current_context().exit(INTERRUPTED)
 
 
-@main.command()
+@main.command(short_help="Your progress: accuracy per topic, due reviews, mistakes.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with `attempts`).")
 @click.option("--days", type=click.IntRange(1, 366), default=14, show_default=True,
               help="Days in the reviews-per-day chart.")  # fmt: skip
-@click.option("--export", "export_to", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--export", "export_to", type=PathName(path_type=Path, dir_okay=False),
               help="Write all progress to FILE as JSON, for `tutor import`.")  # fmt: skip
 @db_option
 @bank_options
@@ -348,8 +410,8 @@ def stats(
         click.echo(shown(stats_view.stats_text(view)))
 
 
-@main.command(name="import")
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@main.command(name="import", short_help="Merge exported progress into your progress file.")
+@click.argument("file", type=PathName(path_type=Path, dir_okay=False))
 @db_option
 def import_progress(file: Path, db: Path | None) -> None:
     """Merge progress exported with `tutor stats --export` into your progress file.
@@ -412,10 +474,9 @@ def explain(
     """
     from tutor.present import describe
     from tutor.terminal import Console
-    from tutor.variant import make_variant
 
     question_id, chosen = needs_seed(question_id, seed)
-    variant = make_variant(load(banks, only_banks).get(question_id), chosen)
+    variant = variant_to_show(load(banks, only_banks).get(question_id), chosen)
     if as_json:
         emit_json(describe(variant))
     else:
@@ -457,10 +518,9 @@ def grade(
     """
     from tutor.grading import grade_report
     from tutor.terminal import Console
-    from tutor.variant import make_variant
 
     question_id, chosen = needs_seed(question_id, seed)
-    variant = make_variant(load(banks, only_banks).get(question_id), chosen)
+    variant = variant_to_show(load(banks, only_banks).get(question_id), chosen)
     if part > len(variant.parts):
         raise TutorError(
             f"{question_id} has {len(variant.parts)} part(s); --part {part} is too big"
@@ -478,11 +538,12 @@ def grade(
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=PathName(path_type=Path))
 @click.option(
     "--jobs",
     type=click.IntRange(1, 64),
-    help="Worker processes (default: one per CPU).",
+    show_default="one per CPU",
+    help="Worker processes.",
 )
 @click.option(
     "--seeds",
@@ -510,6 +571,8 @@ def check(paths: tuple[Path, ...], seeds: int, jobs: int | None, only_banks: boo
       tutor check my-bank.yaml --seeds 500
       tutor check my-banks/ --only-banks --jobs 2
     """
+    if only_banks and not paths:
+        raise click.UsageError("--only-banks is for the banks you give: add a PATH to check")
     _one_blas_thread()
     from tutor.check import check_paths, report_lines
 
@@ -525,14 +588,15 @@ def check(paths: tuple[Path, ...], seeds: int, jobs: int | None, only_banks: boo
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=PathName(dir_okay=False, path_type=Path),
     required=True,
     help="The HTML file to write.",
 )
 @click.option(
     "--versions",
     type=click.IntRange(1, 500),
-    help="How many versions, each with its own questions and numbers (default 1).",
+    show_default="1",
+    help="How many versions, each with its own questions and numbers.",
 )
 @click.option(
     "-n",
@@ -547,7 +611,8 @@ def check(paths: tuple[Path, ...], seeds: int, jobs: int | None, only_banks: boo
 @click.option(
     "--seed",
     type=click.IntRange(0, 2**63 - 1),
-    help="The seed that names the worksheet (default 1): same options, same file.",
+    show_default="1",
+    help="The seed that names the worksheet: same options, same file.",
 )
 @click.option(
     "--version-id",
@@ -622,15 +687,15 @@ SIM_INITS = (
 )  # fmt: skip
 
 
-@main.command()
+@main.command(short_help="Simulate a network: per-layer gradients and a diagnosis.")
 @click.option("--depth", type=click.IntRange(1, 1000), required=True, help="Number of layers.")
 @click.option("--width", type=click.IntRange(1, 4096), required=True, help="Units per layer.")
 @click.option("--activation", type=click.Choice(SIM_ACTIVATIONS), required=True,
               help="Activation of every layer.")  # fmt: skip
 @click.option("--init", "init", type=click.Choice(SIM_INITS), required=True,
               help="Weight initializer; normal/uniform need --std, constant --value.")  # fmt: skip
-@click.option("--std", type=click.FloatRange(0, 1e6), help="Weight std for --init normal/uniform.")
-@click.option("--value", type=click.FloatRange(-1e6, 1e6),
+@click.option("--std", type=Number(0, 1e6), help="Weight std for --init normal/uniform.")
+@click.option("--value", type=Number(-1e6, 1e6),
               help="Every weight's value for --init constant.")  # fmt: skip
 @click.option("--residual", is_flag=True, help="Residual blocks: h = h_prev + f(z).")
 @click.option("--batchnorm", is_flag=True, help="Batch normalization before each activation.")
@@ -643,13 +708,13 @@ SIM_INITS = (
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
               help="Seed of the weights and data (same seed, same numbers).")  # fmt: skip
 @click.option("--steps", type=click.IntRange(0, 10_000), help="Also train with SGD for K steps.")
-@click.option("--lr", type=click.FloatRange(0, 1e6), help="Learning rate (default 0.01).")
-@click.option("--clip-norm", type=click.FloatRange(0, 1e12, min_open=True),
+@click.option("--lr", type=Number(0, 1e6), show_default="0.01", help="Learning rate.")
+@click.option("--clip-norm", type=Number(0, 1e12, min_open=True),
               help="Clip gradients to this global norm.")  # fmt: skip
-@click.option("--clip-value", type=click.FloatRange(0, 1e12, min_open=True),
+@click.option("--clip-value", type=Number(0, 1e12, min_open=True),
               help="Clip every gradient entry to [-C, C].")  # fmt: skip
-@click.option("--l2", type=click.FloatRange(0, 1e6), default=0.0, help="L2 penalty coefficient.")
-@click.option("--weight-decay", type=click.FloatRange(0, 1e6), default=0.0,
+@click.option("--l2", type=Number(0, 1e6), default=0.0, help="L2 penalty coefficient.")
+@click.option("--weight-decay", type=Number(0, 1e6), default=0.0,
               help="Decoupled weight decay per step.")  # fmt: skip
 @click.option("--compare", metavar="KEY=V1,V2",
               help="Run once per value, side by side, e.g. init=normal,he-normal.")  # fmt: skip

@@ -8,6 +8,7 @@ rename would replace it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -53,11 +54,18 @@ def write_atomic(path: Path, text: str | bytes) -> None:
             os.fsync(handle.fileno())
         temporary.replace(path)
     except BaseException as exc:  # Ctrl-C included: no temporary file is left behind
-        temporary.unlink(missing_ok=True)
+        _remove_quietly(temporary)
         if isinstance(exc, OSError):
             raise FileWriteError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
     _sync_folder(path.parent)
+
+
+def _remove_quietly(temporary: Path) -> None:
+    """Remove a temporary file if there is one; where it could not even be created (the folder
+    is a file, or read-only), removing it fails too, and the first error is the one to tell."""
+    with contextlib.suppress(OSError):
+        temporary.unlink(missing_ok=True)
 
 
 def _sync_folder(folder: Path) -> None:

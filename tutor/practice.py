@@ -25,6 +25,7 @@ from fsrs import Rating
 
 from tutor import schedule, stats
 from tutor.bankspec import Question
+from tutor.compiled import check_texts_before_asking
 from tutor.errors import AnswerFormatError, StoreError
 from tutor.numfmt import counted
 from tutor.quiz import Asker, EndOfInput, QuestionResult, Submission, format_duration
@@ -199,6 +200,7 @@ class Session:
         return Planned(self.by_id[due[0]], "again") if due else None
 
     def _ask(self, item: Planned, queue: list[Planned]) -> None:
+        check_texts_before_asking(item.question)
         self._header(item)
         result = self.asker.ask(make_variant(item.question, self.settings.draw_seed()))
         self.asked.append(Asked(item, result))

@@ -212,8 +212,12 @@ def compare_settings(base: SimulateOptions, spec: str) -> tuple[str, list[Simula
 def run_comparison(base: SimulateOptions, spec: str) -> tuple[str, list[SimulateRun]]:
     """Run every setting of ``--compare`` (each checked before any runs)."""
     key, settings = compare_settings(base, spec)
+    field = key.replace("-", "_")
     for opts in settings:
-        check_options(opts)
+        try:
+            check_options(opts)
+        except SimulationError as exc:  # name the run, or it blames options never given
+            raise SimulationError(f"--compare {key}={getattr(opts, field)}: {exc}") from None
     return key, [run_simulation(opts) for opts in settings]
 
 

@@ -42,8 +42,11 @@ def float_dtype(name: str) -> np.dtype[np.floating[Any]]:
 def as_float(x: ArrayLike, dtype: np.dtype[Any] | None = None) -> FloatArray:
     """``x`` as a floating array: kept in its own precision if it has one, else float64."""
     arr = np.asarray(x)
+    if dtype is not None and arr.dtype != dtype:
+        with quiet():  # a cast to float16 overflows to inf by design
+            return arr.astype(dtype)
     if dtype is not None:
-        return arr.astype(dtype, copy=False)
+        return arr
     if arr.dtype.kind != "f":
         return arr.astype(np.float64)
     return arr

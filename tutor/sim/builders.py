@@ -246,7 +246,10 @@ def _check_size(depth: int, width: int, batch: int, variants: tuple[int, ...]) -
     check_positive_int("width", width)
     check_positive_int("batch", batch)
     count = int(np.prod(variants)) if variants else 1
-    if count * depth * width * max(width, batch) > MAX_UNITS:
+    size = count * depth * width * max(width, batch)
+    if size > MAX_UNITS:
         raise SimulationError(
-            f"a network of depth {depth}, width {width} and batch {batch} is too large to simulate"
+            f"a network of depth {depth}, width {width} and batch {batch} is too large to "
+            f"simulate: depth x width x max(width, batch) is {size:,}, and at most "
+            f"{MAX_UNITS:,} fit in memory; use a smaller width or depth"
         )
