@@ -25,6 +25,7 @@ from fsrs import Rating
 from practice_helpers import write_banks
 from store_helpers import make_attempt, replayed_cards
 
+from tutor import stats_view
 from tutor.cli import main
 from tutor.store import open_store
 
@@ -516,6 +517,15 @@ def _export_at(when: str) -> dict[str, object]:
     return {"format": "gradient-tutor-progress", "version": 1, "attempts": [attempt]}
 
 
+def _edited(**changes: object) -> dict[str, object]:
+    """A valid export of one attempt at 2025-03-01 with some of its fields changed."""
+    document = _export_at("2025-03-01T12:00:00+00:00")
+    attempts = document["attempts"]
+    assert isinstance(attempts, list)
+    attempts[0].update(changes)
+    return document
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -527,6 +537,8 @@ def _export_at(when: str) -> dict[str, object]:
          "attempts[0].at: 2099-01-01T00:00:00.000000+00:00 is in the future"),
         (json.dumps(_export_at("9999-12-31T23:00:00+00:00")), "attempts[0].at: 9999-12-31T23"),
         (json.dumps(_export_at("1970-01-01T00:00:00+00:00")), "is before 2000"),
+        (json.dumps(_edited(seed=-5)), "attempts[0]: seed must be from 0 to 9223372036854775807."),
+        (json.dumps(_edited(score=5)), "attempts[0]: score must be from 0 to 1."),
     ],
 )  # fmt: skip
 def test_a_bad_export_is_refused_and_nothing_is_imported(
@@ -543,6 +555,32 @@ def test_a_bad_export_is_refused_and_nothing_is_imported(
     assert result.output.count("\n") == 1
     with open_store(db) as store:
         assert len(store.attempts()) == 1
+
+
+def test_an_attempt_repeated_in_the_file_is_not_already_there(tmp_path: Path) -> None:
+    """It was "Imported 1 of 2 attempts ... (1 were already there)" into an empty file."""
+    db, file = tmp_path / "p.sqlite3", tmp_path / "twice.json"
+    document = _edited()
+    attempts = document["attempts"]
+    assert isinstance(attempts, list)
+    document["attempts"] = attempts * 2
+    file.write_text(json.dumps(document))
+    assert _cli("import", str(file), "--db", str(db)) == (
+        f"Imported 1 of 1 attempts from {file} into {db}.\n"
+    )
+    with open_store(db) as store:
+        assert len(store.attempts()) == 1
+
+
+@pytest.mark.parametrize(
+    ("added", "total", "known"),
+    [(2, 2, ""), (1, 2, " (1 was already there)"), (0, 2, " (2 were already there)")],
+)
+def test_the_import_report(added: int, total: int, known: str) -> None:
+    source, db = Path("p.json"), Path("/home/ada/p.sqlite3")
+    assert stats_view.import_report(added, total, source, db) == (
+        f"Imported {added} of {total} attempts from p.json into /home/ada/p.sqlite3{known}."
+    )
 
 
 def test_importing_a_missing_file(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from fsrs import Card, Rating
 from hypothesis import given, settings
@@ -183,6 +184,92 @@ def test_malformed_documents_are_refused(tmp_path: Path, document: object, messa
     with open_store(tmp_path / "p.sqlite3") as store:
         with pytest.raises(StoreError, match=message):
             import_progress(store, document)
+        assert store.attempts() == []
+
+
+def _attempt_with(**changes: object) -> dict[str, Any]:
+    """The valid document with several attempt fields replaced."""
+    document = _valid()
+    document["attempts"][0].update(changes)
+    return document
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (_with("seed", -5), r"attempts\[0\]: seed must be from 0 to 9223372036854775807\.$"),
+        (_with("score", 5), r"attempts\[0\]: score must be from 0 to 1\.$"),
+        (_with("score", -0.5), "score must be from 0 to 1"),
+        (_with("part", -1), "part must be 0 or more"),
+        (_with("part", 26), "part must be from 0 to 25"),
+        (_with("attempt_no", 0), "attempt_no starts at 1"),
+        (_with("attempt_no", 4), "attempt_no must be from 1 to 3"),
+        (_with("hints_used", -1), "hints_used must be 0 or more"),
+        (_with("hints_used", 1), "hints_used must be from 0 to attempt_no - 1"),
+        (_with("elapsed_s", -3), "elapsed_s must be 0 or more"),
+        (_with("final", False), "only the final attempt at a question has a rating"),
+        (_with("reviewed_at", "2025-03-01T11:59:59+00:00"), "reviewed_at is before at"),
+    ],
+)
+def test_values_no_answer_can_have_are_refused(
+    tmp_path: Path, document: object, message: str
+) -> None:
+    """Every command refuses --seed -1 and scores run from 0 to 1: an export edited to hold
+    other values was imported."""
+    with open_store(tmp_path / "p.sqlite3") as store:
+        with pytest.raises(StoreError, match=message):
+            import_progress(store, document)
+        assert store.attempts() == []
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        _attempt_with(seed=progress_io.MAX_SEED, part=progress_io.MAX_PARTS - 1, score=0.5),
+        _attempt_with(attempt_no=3, hints_used=2, elapsed_s=0, score=0),
+        _attempt_with(final=False, rating=None, reviewed_at=None),
+    ],
+)
+def test_the_ends_of_each_range_import(tmp_path: Path, document: dict[str, Any]) -> None:
+    with open_store(tmp_path / "p.sqlite3") as store:
+        assert import_progress(store, document) == 1
+
+
+def test_the_import_ranges_are_the_programs() -> None:
+    """Written out in progress_io so that importing loads neither the bank nor the quiz."""
+    from tutor.bank import MAX_OPTIONS
+    from tutor.cli import main
+    from tutor.quiz import MAX_ATTEMPTS
+
+    assert progress_io.MAX_PARTS == MAX_OPTIONS
+    assert max(MAX_ATTEMPTS.values()) == progress_io.MAX_TRIES
+    [seed] = [param for param in main.commands["quiz"].params if param.name == "seed"]
+    assert isinstance(seed.type, click.IntRange)
+    assert (seed.type.min, seed.type.max) == (0, progress_io.MAX_SEED)
+
+
+def _repeated(**changes: object) -> dict[str, Any]:
+    """The valid document with a second attempt that has the first one's uuid."""
+    document = _valid()
+    document["attempts"].append({**document["attempts"][0], **changes})
+    return document
+
+
+def test_an_attempt_repeated_in_the_file_counts_once(tmp_path: Path) -> None:
+    """It was counted as "already there" in an empty store."""
+    document = _repeated(uuid=_valid()["attempts"][0]["uuid"].upper())  # the same uuid
+    with open_store(tmp_path / "p.sqlite3") as store:
+        assert progress_io.import_counted(store, document) == (1, 1)
+        assert progress_io.import_counted(store, document) == (0, 1)
+        assert len(store.attempts()) == 1
+
+
+def test_two_attempts_with_one_uuid_are_refused(tmp_path: Path) -> None:
+    with open_store(tmp_path / "p.sqlite3") as store:
+        with pytest.raises(
+            StoreError, match=r"attempts\[1\] has the uuid of attempts\[0\] but differs"
+        ):
+            import_progress(store, _repeated(answer_text="0.004"))
         assert store.attempts() == []
 
 

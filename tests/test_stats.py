@@ -89,6 +89,21 @@ def test_due_counts_only_the_templates_in_use(store: Store) -> None:
     assert stats.summary(store, NOW).due == DueCounts(2, 2, 3)  # no bank given: every card
 
 
+def test_summary_topics_count_the_templates_in_use_only(store: Store) -> None:
+    """As the due counts do: "he" is in no loaded bank, so its card is not one of init's (it
+    was counted as reviewed and due); its answers still count."""
+    without_he = {topic: [q for q in ids if q != "he"] for topic, ids in BANK.items()}
+    topics = {t.topic: t for t in stats.summary(store, NOW, without_he).topics}
+    assert topics["init"] == TopicStats("init", attempts=2, correct=0, accuracy=0.0,
+                                        templates=1, reviewed=0, due=0, mastery=0.0)  # fmt: skip
+    assert topics["vanishing"] == stats.topic_stats(store, NOW, BANK)[2]
+    no_init = {topic: ids for topic, ids in BANK.items() if topic != "init"}
+    topics = {t.topic: t for t in stats.summary(store, NOW, no_init).topics}
+    assert topics["init"] == TopicStats("init", 2, 0, 0.0, 0, 0, 0, 0.0)  # answers only
+    assert sum(t.due for t in topics.values()) == stats.summary(store, NOW, no_init).due.now
+    assert stats.topic_stats(store, NOW, without_he)[1].templates == 2  # by default, with "he"
+
+
 def test_streak_and_days(store: Store) -> None:
     assert stats.streak(store, NOW) == Streak(current=2, longest=3, last_day=date(2025, 3, 6))
     assert stats.per_day(store, NOW, days=7) == [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,22 @@ def test_export_without_progress_writes_an_empty_export(tmp_path: Path, banks: P
     assert result.output.startswith(f"Imported 0 of 0 attempts from {target}")
 
 
+def test_an_empty_file_is_no_progress_yet_and_stays_empty(tmp_path: Path, banks: Path) -> None:
+    """A 0-byte file (``touch``) is a new progress file to practice, so no progress to stats;
+    it was "needs an upgrade, which cannot be done read-only"."""
+    empty, missing = tmp_path / "empty.sqlite3", tmp_path / "missing.sqlite3"
+    empty.touch()
+    code, out = stats(empty, banks)
+    assert (code, out) == (0, stats(missing, banks)[1].replace(str(missing), str(empty)))
+    assert stats_json(empty, banks) == {**stats_json(missing, banks), "db": str(empty)}
+    target = tmp_path / "e.json"
+    code, out = stats(empty, banks, "--export", str(target))
+    assert (code, out) == (0, f"No answers recorded yet; wrote an empty export to {target}.\n")
+    assert json.loads(target.read_text())["attempts"] == []
+    assert empty.read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["banks", "e.json", "empty.sqlite3"]
+
+
 @pytest.mark.parametrize("command", ["quiz", "practice", "stats", "import"])
 def test_help_mentions_db_and_tutor_db(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
@@ -204,6 +221,31 @@ def test_cards_of_banks_not_loaded_are_not_counted_as_due(db: Path, banks: Path)
     code, out = stats(db, banks)
     assert code == 0
     assert "new\n1 more card belongs to a bank not loaded now.\nStreak:" in out
+
+
+@pytest.mark.parametrize("topic", ["arithmetic", "elsewhere"])
+def test_topics_count_the_cards_of_loaded_banks_only(db: Path, banks: Path, topic: str) -> None:
+    """A card whose bank is not loaded is on a line of its own, as in the overview; the topics
+    counted it as due and as one of its topic's templates. Its answer still counts."""
+    before = {t["topic"]: t for t in stats_json(db, banks)["topics"]}
+    with open_store(db) as store:
+        store.record(make_attempt(question_id="from-another-bank", topic=topic, seed=50,
+                                  at=utc_now() - timedelta(hours=1)), Rating.Again)  # fmt: skip
+    data = stats_json(db, banks)
+    topics = {t["topic"]: t for t in data["topics"]}
+    cards = ("due", "reviewed", "templates", "mastery")
+    for name, row in before.items():
+        assert {key: topics[name][key] for key in cards} == {key: row[key] for key in cards}
+    assert topics[topic]["attempts"] == before.get(topic, {"attempts": 0})["attempts"] + 1
+    assert sum(t["due"] for t in topics.values()) == data["due"]["now"]
+    assert sum(t["reviewed"] for t in topics.values()) == data["due"]["cards"] == 3
+    assert sum(t["templates"] for t in topics.values()) == TEMPLATES
+    assert sum(t["attempts"] for t in topics.values()) == data["attempts"]
+    row = topics[topic]
+    line = (
+        rf"\n{topic} +{row['attempts']} .* {row['due']} +{row['reviewed']} of {row['templates']}\n"
+    )
+    assert re.search(line, stats(db, banks)[1])
 
 
 def test_no_line_about_other_banks_when_every_card_is_loaded(db: Path, banks: Path) -> None:

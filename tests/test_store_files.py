@@ -128,6 +128,28 @@ def test_read_only_access_never_writes(db: Path) -> None:
     _refused(db.with_name("missing.sqlite3"), "no progress has been recorded", readonly=True)
 
 
+def test_read_only_access_to_an_empty_file_finds_nothing_recorded(db: Path) -> None:
+    """Not "needs an upgrade": a 0-byte file, or one whose creation stopped before its tables,
+    holds no progress; readers take it as no progress, as a missing file."""
+    db.touch()
+    error = _refused(db, "no progress has been recorded yet", readonly=True)
+    assert isinstance(error, store_db.NothingRecorded)
+    assert db.read_bytes() == b""
+    _set_pragma(db, "PRAGMA journal_mode = WAL")  # a header, then no tables
+    before = db.read_bytes()
+    assert isinstance(_refused(db, "is empty", readonly=True), store_db.NothingRecorded)
+    assert db.read_bytes() == before
+    open_store(db).close()  # opened to write, it is a new file as before
+    assert _pragma(db, "user_version") == len(store_db.MIGRATIONS)
+
+
+def test_read_only_access_to_an_old_layout_still_needs_an_upgrade(db: Path) -> None:
+    _set_pragma(db, f"PRAGMA application_id = {store_db.APPLICATION_ID}")
+    _set_pragma(db, "CREATE TABLE answers (question_id TEXT)")
+    error = _refused(db, "needs an upgrade", readonly=True)
+    assert not isinstance(error, store_db.NothingRecorded)
+
+
 def test_a_read_only_folder_is_refused(db: Path) -> None:
     _recorded_store(db)
     before = db.read_bytes()

@@ -426,12 +426,11 @@ def import_progress(file: Path, db: Path | None) -> None:
       tutor import progress.json
       tutor import progress.json --db ~/interview.sqlite3
     """
-    from tutor.stats_view import import_from
+    from tutor.stats_view import import_from, import_report
 
     start_up_over()
     added, total, path = import_from(db, file)
-    known = f" ({total - added} were already there)" if total > added else ""
-    click.echo(shown(f"Imported {added} of {total} attempts from {file} into {path}{known}."))
+    click.echo(shown(import_report(added, total, file, path)))
 
 
 @main.command(name="list")

@@ -33,6 +33,14 @@ EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
 #: may run a little ahead). A review dated later would keep its card from coming due, and
 #: every later review would be moved to that date.
 CLOCK_SKEW: Final = timedelta(days=1)
+#: The ranges of what the quiz and practice record, so of what an export holds unless it was
+#: edited: seeds as ``--seed`` takes them, parts numbered from 0 (a question has at most
+#: ``tutor.bank.MAX_OPTIONS`` parts), tries numbered from 1 (at most the largest of
+#: ``tutor.quiz.MAX_ATTEMPTS``). Written out here so that importing loads neither module; a
+#: test keeps them equal.
+MAX_SEED: Final = 2**63 - 1
+MAX_PARTS: Final = 26
+MAX_TRIES: Final = 3
 
 
 class _Invalid(Exception):
@@ -58,13 +66,41 @@ def import_progress(
     uuid) are skipped. Times before :data:`EARLIEST` or more than :data:`CLOCK_SKEW` after
     ``now`` (default: the clock) are refused.
     """
+    return import_counted(store, data, source=source, now=now)[0]
+
+
+def import_counted(
+    store: Store, data: object, *, source: str = "progress export", now: datetime | None = None
+) -> tuple[int, int]:
+    """:func:`import_progress`, returning (attempts added, attempts in ``data``).
+
+    An attempt that ``data`` holds more than once, word for word, counts (and is added) once;
+    two different attempts with one uuid are refused, since only one of them can be kept.
+    """
     attempts = _document_attempts(data, source)
     latest = (utc_now() if now is None else now) + CLOCK_SKEW
     records = [
         _record_from_json(item, f"{source}: attempts[{index}]", latest)
         for index, item in enumerate(attempts)
     ]
-    return store.merge(records)
+    distinct = _distinct(records, source)
+    return store.merge(distinct), len(distinct)
+
+
+def _distinct(records: list[Recorded], source: str) -> list[Recorded]:
+    """``records`` without repeats of an earlier one (same uuid, same content)."""
+    first: dict[str, int] = {}  # uuid -> index of its first record
+    kept: list[Recorded] = []
+    for index, record in enumerate(records):
+        seen = first.setdefault(record.attempt.uuid, index)
+        if seen == index:
+            kept.append(record)
+        elif records[seen] != record:
+            raise StoreError(
+                f"{source}: attempts[{index}] has the uuid of attempts[{seen}] but differs "
+                "from it; an attempt's uuid must be its own."
+            )
+    return kept
 
 
 def write_export(store: Store, path: Path | str) -> None:
@@ -246,11 +282,36 @@ def _record_from_json(item: object, where: str, latest: datetime) -> Recorded:
     rating, reviewed_at = fields.pop("rating"), fields.pop("reviewed_at")
     if (rating is None) != (reviewed_at is None):
         raise StoreError(f"{where}: rating and reviewed_at are both set or both null.")
-    attempt = Attempt(**fields)
-    problem = attempt_problem(attempt)
+    record = Recorded(Attempt(**fields), rating, reviewed_at)
+    problem = attempt_problem(record.attempt) or _range_problem(record)
     if problem is not None:
         raise StoreError(f"{where}: {problem}.")
-    return Recorded(attempt, rating, reviewed_at)
+    return record
+
+
+def _range_problem(record: Recorded) -> str | None:
+    """What no recorded attempt can hold (a sentence), or None; see :data:`MAX_SEED`.
+
+    The store reads such values (an earlier import may have let them in); only new ones are
+    refused, since a score of 5 or a rating on a first, non-final try would skew statistics
+    and the schedule.
+    """
+    a, reviewed_at = record.attempt, record.reviewed_at
+    checks: tuple[tuple[bool, str], ...] = (
+        (not 0 <= a.seed <= MAX_SEED, f"seed must be from 0 to {MAX_SEED}"),
+        (not 0 <= a.part < MAX_PARTS, f"part must be from 0 to {MAX_PARTS - 1}"),
+        (not 1 <= a.attempt_no <= MAX_TRIES, f"attempt_no must be from 1 to {MAX_TRIES}"),
+        # a hint is given between two tries, so never more than attempt_no - 1 of them
+        (not 0 <= a.hints_used < a.attempt_no, "hints_used must be from 0 to attempt_no - 1"),
+        (not 0 <= a.score <= 1, "score must be from 0 to 1"),
+        (a.elapsed_s < 0, "elapsed_s must be 0 or more"),
+        (
+            record.rating is not None and not a.final,
+            "only the final attempt at a question has a rating",
+        ),
+        (reviewed_at is not None and reviewed_at < a.at, "reviewed_at is before at"),
+    )
+    return next((message for failed, message in checks if failed), None)
 
 
 def _check_time(moment: datetime | None, latest: datetime, where: str) -> None:

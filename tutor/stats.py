@@ -127,22 +127,38 @@ def mastery(cards: Iterable[Card | None], now: datetime) -> float:
 
 
 def topic_stats(
-    source: Store | Progress, now: datetime, templates: TemplatesByTopic | None = None
+    source: Store | Progress,
+    now: datetime,
+    templates: TemplatesByTopic | None = None,
+    *,
+    loaded_only: bool = False,
 ) -> list[TopicStats]:
-    """Per-topic numbers, sorted by topic; ``templates`` adds unseen templates and topics."""
+    """Per-topic numbers, sorted by topic; ``templates`` adds unseen templates and topics.
+
+    With ``loaded_only`` (and ``templates``), a topic's templates, reviewed, due and mastery
+    count the templates of ``templates`` only, as :func:`due_counts` does; its attempts and
+    accuracy still count every answer, as the overall ones do.
+    """
     progress = _snapshot(source)
     topic_of = card_topics(progress, templates)
+    counted = _question_ids(templates) if loaded_only else None
     members: dict[str, set[str]] = defaultdict(set)
     for question_id, topic in topic_of.items():
-        members[topic].add(question_id)
+        if counted is None or question_id in counted:
+            members[topic].add(question_id)
     tally: dict[str, Counter[str]] = defaultdict(Counter)
     for record in progress.attempts:
         topic = topic_of[record.attempt.question_id]
         tally[topic].update(attempts=1, correct=int(record.attempt.correct))
     return [
         _one_topic(topic, members[topic], tally[topic], progress.cards, now)
-        for topic in sorted(members)
+        for topic in sorted(members.keys() | tally.keys())
     ]
+
+
+def _question_ids(templates: TemplatesByTopic | None) -> set[str] | None:
+    """Every template id in ``templates`` (None: no bank layout given)."""
+    return None if templates is None else {q for ids in templates.values() for q in ids}
 
 
 def _one_topic(
@@ -314,18 +330,18 @@ def summary(
     days: int = 14,
     tz: tzinfo | None = UTC,
 ) -> Summary:
-    """All statistics from one snapshot; with ``templates``, due counts are over its
-    templates only (see :func:`due_counts`)."""
+    """All statistics from one snapshot; with ``templates``, due counts and the topics' cards
+    are over its templates only (see :func:`due_counts`), so that the two agree."""
     progress = _snapshot(source)
     correct = sum(r.attempt.correct for r in progress.attempts)
-    loaded = None if templates is None else {q for ids in templates.values() for q in ids}
+    topics = topic_stats(progress, now, templates, loaded_only=True)
     return Summary(
         attempts=len(progress.attempts),
         correct=correct,
         accuracy=_accuracy(correct, len(progress.attempts)),
-        due=due_counts(progress, now, tz, loaded),
+        due=due_counts(progress, now, tz, _question_ids(templates)),
         streak=streak(progress, now, tz),
-        topics=tuple(weakest_first(topic_stats(progress, now, templates))),
+        topics=tuple(weakest_first(topics)),
         mistakes=tuple(top_mistakes(progress)),
         recurring=recurring_mistakes(progress, now),
         per_day=tuple(per_day(progress, now, days, tz)),

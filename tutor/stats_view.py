@@ -1,7 +1,7 @@
 """What ``tutor stats`` and ``tutor import`` do: statistics as text or JSON, export, import.
 
-:func:`read_view` reads the store (read-only: statistics never write, and a missing file is
-simply no progress yet) into a :class:`StatsView`; :func:`stats_text` and :func:`stats_json`
+:func:`read_view` reads the store (read-only: statistics never write, and a missing or empty
+file is simply no progress yet) into a :class:`StatsView`; :func:`stats_text` and :func:`stats_json`
 render it: overall accuracy, due counts, streak, a per-topic table, the mistakes made most
 (with the questions they come from), and reviews per day as a bar chart.
 :func:`export_to` and :func:`import_from` move progress between machines.
@@ -22,7 +22,8 @@ from tutor.errors import StoreError
 from tutor.numfmt import counted
 from tutor.session_plan import templates_by_topic
 from tutor.stats import DayCount, MistakeCount, Summary, TopicStats
-from tutor.store import Progress, open_store, resolve_path
+from tutor.store import Progress, Store, open_store, resolve_path
+from tutor.store_db import NothingRecorded
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,25 @@ def read_view(
 
 
 def _read_progress(path: Path) -> Progress:
-    """The file's snapshot, read-only; no file yet means no progress (nothing is created)."""
-    if _not_created(path):
+    """The file's snapshot, read-only; no file yet, or an empty one, means no progress
+    (nothing is created or written)."""
+    store = _open_existing(path)
+    if store is None:
         return Progress(attempts=(), cards={})
-    with open_store(path, readonly=True) as store:
+    with store:
         return store.progress()
+
+
+def _open_existing(path: Path) -> Store | None:
+    """The progress file opened read-only, or None when nothing was recorded in it yet (no
+    file, or an empty one such as ``touch`` makes, which a practice session would use as new).
+    """
+    if _not_created(path):
+        return None
+    try:
+        return open_store(path, readonly=True)
+    except NothingRecorded:
+        return None
 
 
 def _not_created(path: Path) -> bool:
@@ -77,8 +92,9 @@ def _not_created(path: Path) -> bool:
 def export_to(db: Path | None, target: Path) -> int:
     """Write every attempt in ``db`` to ``target`` (atomically); return how many.
 
-    With no progress file yet, ``target`` gets an empty export (and ``db`` is not created),
-    so a script that exports and then imports works on a fresh machine too.
+    With no progress file yet (or an empty one), ``target`` gets an empty export (and ``db``
+    is neither created nor written), so a script that exports and then imports works on a
+    fresh machine too.
     """
     path = resolve_path(db)
     if _overwrites(target, path):
@@ -86,10 +102,11 @@ def export_to(db: Path | None, target: Path) -> int:
             f"cannot export to {target}: that would overwrite the progress file {path}. "
             "Choose another file for the export."
         )
-    if _not_created(path):
+    store = _open_existing(path)
+    if store is None:
         progress_io.write_empty_export(target)
         return 0
-    with open_store(path, readonly=True) as store:
+    with store:
         progress_io.write_export(store, target)
         return len(store.attempts())
 
@@ -119,14 +136,22 @@ def import_from(db: Path | None, source: Path) -> tuple[int, int, Path]:
     """Merge the export ``source`` into ``db``: (attempts added, attempts in the file, db).
 
     The file is validated completely before anything is written; attempts already stored
-    are skipped, so importing twice adds nothing the second time.
+    are skipped, so importing twice adds nothing the second time. An attempt the file repeats
+    word for word is counted once.
     """
     data = progress_io.read_export(source)
     with open_store(db) as store:
-        added = progress_io.import_progress(store, data, source=f"export {source}")
-        path = store.path
-    total = len(data["attempts"]) if isinstance(data, dict) else 0
-    return added, total, path
+        added, total = progress_io.import_counted(store, data, source=f"export {source}")
+        return added, total, store.path
+
+
+def import_report(added: int, total: int, source: Path, db: Path) -> str:
+    """The line ``tutor import`` prints for :func:`import_from`'s counts."""
+    skipped = total - added
+    known = ""
+    if skipped:
+        known = f" ({skipped} {'was' if skipped == 1 else 'were'} already there)"
+    return f"Imported {added} of {total} attempts from {source} into {db}{known}."
 
 
 def _percent(value: float | None) -> str:

@@ -164,6 +164,10 @@ def _prepare(
     target = len(migrations)
     version = _inspect(conn, path, target)  # reads only: nothing is written before this passes
     if readonly:
+        if version == 0 and not _has_tables(conn):
+            # An empty file (or one whose creation stopped before its tables): nothing was
+            # ever recorded in it, so there is nothing to upgrade, only no progress to read.
+            raise NothingRecorded(f"no progress has been recorded yet: {path} is empty.")
         if version < target:
             raise StoreError(
                 f"progress file {path} needs an upgrade, which cannot be done read-only; "
@@ -292,6 +296,11 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.execute("COMMIT")
+
+
+class NothingRecorded(StoreError):
+    """A read-only open found a file with nothing in it yet; readers treat it as no progress,
+    as they treat a missing file."""
 
 
 class UnreadableRow(Exception):
