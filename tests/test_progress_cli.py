@@ -557,6 +557,14 @@ def test_a_bad_export_is_refused_and_nothing_is_imported(
         assert len(store.attempts()) == 1
 
 
+def test_a_refused_export_creates_no_progress_file(tmp_path: Path) -> None:
+    db, file = tmp_path / "new.sqlite3", tmp_path / "bad.json"
+    file.write_text(json.dumps(_edited(score=5)))
+    result = CliRunner().invoke(main, ["import", str(file), "--db", str(db)])
+    assert result.exit_code == 1
+    assert not db.exists()
+
+
 def test_an_attempt_repeated_in_the_file_is_not_already_there(tmp_path: Path) -> None:
     """It was "Imported 1 of 2 attempts ... (1 were already there)" into an empty file."""
     db, file = tmp_path / "p.sqlite3", tmp_path / "twice.json"

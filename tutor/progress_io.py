@@ -77,14 +77,22 @@ def import_counted(
     An attempt that ``data`` holds more than once, word for word, counts (and is added) once;
     two different attempts with one uuid are refused, since only one of them can be kept.
     """
+    records = export_records(data, source=source, now=now)
+    return store.merge(records), len(records)
+
+
+def export_records(
+    data: object, *, source: str = "progress export", now: datetime | None = None
+) -> list[Recorded]:
+    """The attempts of an export document, each checked and each once, ready to merge; raises
+    :class:`StoreError` as :func:`import_progress` does, before any store is touched."""
     attempts = _document_attempts(data, source)
     latest = (utc_now() if now is None else now) + CLOCK_SKEW
     records = [
         _record_from_json(item, f"{source}: attempts[{index}]", latest)
         for index, item in enumerate(attempts)
     ]
-    distinct = _distinct(records, source)
-    return store.merge(distinct), len(distinct)
+    return _distinct(records, source)
 
 
 def _distinct(records: list[Recorded], source: str) -> list[Recorded]:

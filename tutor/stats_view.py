@@ -140,9 +140,9 @@ def import_from(db: Path | None, source: Path) -> tuple[int, int, Path]:
     word for word is counted once.
     """
     data = progress_io.read_export(source)
-    with open_store(db) as store:
-        added, total = progress_io.import_counted(store, data, source=f"export {source}")
-        return added, total, store.path
+    records = progress_io.export_records(data, source=f"export {source}")
+    with open_store(db) as store:  # only now: a refused file creates no progress file
+        return store.merge(records), len(records), store.path
 
 
 def import_report(added: int, total: int, source: Path, db: Path) -> str:
