@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from tutor import cli
 from tutor.cli import main
 from tutor.sim import ACTIVATION_NAMES, INIT_NAMES, diagnose, simulate_network
+from tutor.simulate import SimulateOptions, slow_run_note
 
 BASE = ["simulate", "--depth", "8", "--width", "32", "--activation", "relu"]
 
@@ -258,3 +259,14 @@ def test_training_starts_from_the_constant_value() -> None:
     args = [*BASE, "--init", "constant", "--steps", "2", "--lr", "0.01", "--value"]
     first_losses = [as_json(*args, value)["loss"][0] for value in ("0.5", "0.25")]
     assert first_losses[0] != pytest.approx(first_losses[1])  # both were all zeros before
+
+
+def test_a_long_training_run_is_announced_before_it_starts() -> None:
+    def options(steps: int | None, depth: int = 100) -> SimulateOptions:
+        return SimulateOptions(depth=depth, width=64, activation="relu", init="he-normal",
+                               steps=steps)  # fmt: skip
+
+    assert slow_run_note([options(None)]) is None
+    assert slow_run_note([options(10)]) is None
+    assert slow_run_note([options(1000)]) == "Training will take roughly 11 s..."
+    assert slow_run_note([options(1000)] * 10) == "Training will take roughly 2 min..."

@@ -737,16 +737,21 @@ def simulate(as_json: bool, compare: str | None, **options: Any) -> None:
     """
     from tutor.simulate import (
         SimulateOptions,
+        compare_settings,
         comparison_json,
         comparison_text,
         run_comparison,
         run_json,
         run_simulation,
         run_text,
+        slow_run_note,
     )
 
     start_up_over()
     opts = SimulateOptions(**options)
+    note = slow_run_note(compare_settings(opts, compare)[1] if compare else [opts])
+    if note:
+        click.echo(note, err=True)
     if compare:
         key, runs = run_comparison(opts, compare)
         if as_json:

@@ -94,6 +94,28 @@ def check_options(opts: SimulateOptions) -> None:
             raise SimulationError(f"{given[0]} sets up training: add --steps K")
 
 
+# A rough cost model of one training step per layer, measured on a 2-CPU machine: a fixed
+# overhead for the NumPy calls, plus three matrix products of batch x width x width.
+_STEP_OVERHEAD_S = 60e-6
+_FLOP_S = 1 / 30e9
+SLOW_RUN_S = 5.0
+
+
+def slow_run_note(runs: Sequence[SimulateOptions]) -> str | None:
+    """A line to show before training runs that will take a while, or None: without it the
+    command prints nothing until they end, which can be minutes."""
+    seconds = sum(_training_seconds(opts) for opts in runs)
+    if seconds < SLOW_RUN_S:
+        return None
+    about = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+    return f"Training will take roughly {about}..."
+
+
+def _training_seconds(opts: SimulateOptions) -> float:
+    flops = 6 * opts.batch * opts.width * opts.width
+    return (opts.steps or 0) * opts.depth * (_STEP_OVERHEAD_S + flops * _FLOP_S)
+
+
 def run_simulation(opts: SimulateOptions) -> SimulateRun:
     """Simulate the network at initialization and, with ``steps``, train it."""
     check_options(opts)
