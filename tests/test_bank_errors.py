@@ -84,6 +84,7 @@ QUESTION_CASES = [
     ("missing title", "    title: A question\n", "",
      "b.yaml:3: question 'q1': missing required key 'title'"),
     ("bad id", "id: q1", "id: Q 1", "b.yaml:3: question 'Q 1': id 'Q 1': use lower-case letters, digits and '-'"),
+    ("an id too long", "id: q1", "id: " + "a" * 65, "b.yaml:3: question '" + "a" * 65 + "': id 'aaaaaaaaaaaaaaaaaaaa'...: at most 64 characters"),
     ("unknown concept", "[C3]", "[C99]", "b.yaml:5: question 'q1': unknown concept 'C99'; use C1 to C16"),
     ("difficulty as text", "    concepts: [C3]\n", "    concepts: [C3]\n    difficulty: hard\n",
      "b.yaml:6: question 'q1': 'difficulty' must be a whole number, not text ('hard')"),
@@ -112,7 +113,9 @@ QUESTION_CASES = [
      "b.yaml:13: question 'q1': missing required key 'feedback'"),
     ("bad mistake name", "    hints:", "    mistakes:\n      Slip Up: {answer: '1', feedback: x}\n    hints:",
      "b.yaml:13: question 'q1': mistake name 'Slip Up': use lower-case letters, digits and '-'"),
-    ("reserved name", "      z: {float", "      answer: {float", "b.yaml:7: question 'q1': 'answer' cannot be a name: use letters, digits and '_'"),
+    ("reserved name", "      z: {float", "      answer: {float", "b.yaml:7: question 'q1': 'answer' is a name every text already has: choose another"),
+    ("a constant's name", "      z: {float", "      e: {float", "b.yaml:7: question 'q1': 'e' is a constant, function or word of formulas: choose another name"),
+    ("a function's name", "      z: {float", "      sqrt: {float", "b.yaml:7: question 'q1': 'sqrt' is a constant, function or word of formulas: choose another name"),
     ("a 5000-digit number", "    concepts: [C3]\n", "    concepts: [C3]\n    difficulty: " + "9" * 5000 + "\n",
      "b.yaml:6: question 'q1': 'difficulty' must be a whole number, not a number (inf)"),
     ("an int too big for a float", "[-2, 2]", "[-2, 1" + "0" * 400 + "]",
@@ -159,6 +162,10 @@ COMPILE_CASES = [
      "b.yaml:10: question 'q1': text does not parse: No filter named 'safe'. (line 1 of the text)"),
     ("a text nested too deeply", "{{ z }}?", "{{ " + "(" * 70 + "z" + ")" * 70 + " }}?",
      "b.yaml:10: question 'q1': text nested too deeply"),
+    ("a chain of filters too long to check", "{{ z }}?", "{{ z" + "|abs" * 1000 + " }}?",
+     "b.yaml:10: question 'q1': text nested too deeply"),
+    ("a number too large for a float", "{{ z }}?", "{{ z * 1e400 }}{% if z < -1e999 %}{% endif %}",
+     "b.yaml:10: question 'q1': a number in the text is too large for a float (at most about 1.8e308)"),
 ]  # fmt: skip
 
 

@@ -185,6 +185,31 @@ def test_a_broken_text_in_a_bank_is_reported_before_the_question_is_asked(tmp_pa
         assert "twice" not in out  # the prompt was never shown
 
 
+def test_a_hint_that_cannot_render_is_reported_before_the_question_is_asked(
+    tmp_path: Path,
+) -> None:
+    bank = tmp_path / "late.yaml"
+    bank.write_text(GOOD_BANK.replace("hints: [Add it to itself.]", "hints: ['Add {{ x.nope }}.']"))
+    code, out = run("quiz", "--bank", str(bank), "--only-banks", "--no-record", stdin="1\n")
+    assert code == 1
+    assert f"Error: {bank}:" in out and "text does not render" in out
+    assert "twice" not in out  # the prompt was never shown
+
+
+def test_a_missed_question_of_ones_own_bank_is_tried_again_with_that_bank(
+    tmp_path: Path,
+) -> None:
+    bank = tmp_path / "mine.yaml"
+    bank.write_text(GOOD_BANK)
+    _, out = run("quiz", "--bank", str(bank), "--only-banks", "--no-record", "--seed", "4",
+                 stdin="1\n1\n1\n")  # fmt: skip
+    again = "try again: tutor quiz --question my-question --seed "
+    line = next(line for line in out.splitlines() if again in line)
+    assert line.endswith(f" --bank {bank} --only-banks")
+    code, replayed = run(*line.split("tutor ", 1)[1].split(), "--no-record", stdin="")
+    assert code == 0 and "Double it" in replayed
+
+
 def test_command_summaries_are_whole_sentences() -> None:
     _, out = run("--help")
     commands = out.split("Commands:")[1].strip().splitlines()
@@ -227,6 +252,21 @@ def test_check_lists_every_problem_with_its_location(tmp_path: Path) -> None:
     ) in out
     assert f"{tmp_path / 'c.yaml'}:3: not valid YAML" in out
     assert lines[-1].endswith("3 problem(s).")
+
+
+def test_check_finds_options_a_learner_cannot_tell_apart(tmp_path: Path) -> None:
+    choice = GOOD_BANK.replace("    answer: 2 * x\n    tolerance: exact\n", "    type: choice\n")
+    choice = choice.split("    mistakes:")[0] + (
+        "    options:\n"
+        "      - {text: '{{ x }}', correct: true}\n"
+        "      - {text: '{{ x + 0 }}'}\n"
+        "      - {text: ' '}\n"
+    )
+    (tmp_path / "same.yaml").write_text(choice)
+    code, out = run("check", str(tmp_path / "same.yaml"), "--only-banks", "--seeds", "1")
+    assert code == 1
+    assert "question 'my-question': an option shows no text (seed 0)" in out
+    assert "question 'my-question': two options show the same text" in out
 
 
 def test_check_finds_ids_the_bundled_banks_already_use(tmp_path: Path) -> None:

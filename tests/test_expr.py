@@ -220,6 +220,11 @@ BANK_ERRORS: list[tuple[str, str]] = [
     ("argmax(empty)", "cannot take argmax of an empty list"),
     ("clip(1, 2, 0)", "clip needs its lower bound first (clip(x, low, high))"),
     ("range(0, 20000)", "range is too long (the limit is 10000 numbers)"),
+    ("[range(0, 6000), range(0, 6000)]", "list too long (the limit is 10000 numbers in all)"),
+    (
+        "[[range(0, 3000)], [[range(0, 3000)]], range(0, 4001)]",
+        "list too long (the limit is 10000 numbers in all)",
+    ),
     ("range(0, 1.5)", "range needs a whole number, not 1.5"),
     ("len(range(0, 9)) + " * 5 + "1", "too many range() calls (the limit is 4 in one expression)"),
     # size

@@ -201,3 +201,10 @@ def test_remedy_clip_table(
 def test_arguments_are_capped(name: str, args: dict[str, Any]) -> None:
     with pytest.raises(SimulationError):
         run(name, **args)
+
+
+def test_a_training_run_too_large_for_a_question_is_refused_before_it_runs() -> None:
+    # It took 32 s before the limit the training model already had.
+    with pytest.raises(SimulationError, match="too large to simulate for a question"):
+        run("diagnosis_training", depth=30, width=128, batch=256, steps=200, activation="tanh",
+            init="xavier-normal", seed=1, lr=0.1)  # fmt: skip

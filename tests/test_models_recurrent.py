@@ -162,3 +162,11 @@ def test_forget_bias_keeps_more_gradient() -> None:
 def test_arguments_are_capped(name: str, args: dict[str, Any]) -> None:
     with pytest.raises(SimulationError):
         run(name, **args)
+
+
+@pytest.mark.parametrize("model", ["rnn_bptt", "lstm_bptt"])
+def test_a_run_too_large_for_a_question_is_refused_before_it_runs(model: str) -> None:
+    # The largest arguments each allow: an LSTM took 50 s and 1.8 GB before this limit.
+    with pytest.raises(SimulationError, match="too large to simulate for a question: lower steps"):
+        run(model, steps=500, hidden=128, batch=256, seed=1)
+    run(model, steps=40, hidden=32, batch=16, seed=1)  # the bundled banks' largest

@@ -33,6 +33,7 @@ from tutor.bankspec import (
 )
 from tutor.concepts import CLAIMS, CONCEPTS
 from tutor.errors import BankError
+from tutor.expr_functions import RESERVED_NAMES
 from tutor.fields import FieldReader
 from tutor.strictyaml import YamlList, YamlMap, load_yaml
 
@@ -540,13 +541,20 @@ def _slug(reader: FieldReader, m: YamlMap, key: str) -> str:
 def _check_slug(
     reader: FieldReader, m: YamlMap, value: str, what: str, at: str | None = None
 ) -> None:
-    if not SLUG.match(value) or len(value) > 64:
+    if not SLUG.match(value):
         reader.fail(m, at or value, f"{what} {value!r}: use lower-case letters, digits and '-'")
+    if len(value) > 64:
+        reader.fail(m, at or value, f"{what} {value[:20]!r}...: at most 64 characters")
 
 
 def _check_name(reader: FieldReader, table: YamlMap, name: str) -> None:
-    if not NAME.match(name) or name in RESERVED:
+    if not NAME.match(name):
         reader.fail(table, name, f"{name!r} cannot be a name: use letters, digits and '_'")
+    if name in RESERVED:
+        reader.fail(table, name, f"{name!r} is a name every text already has: choose another")
+    if name in RESERVED_NAMES:  # a parameter 'e' would lose to the constant in formulas
+        reader.fail(table, name, f"{name!r} is a constant, function or word of formulas: "
+                    "choose another name")  # fmt: skip
 
 
 def _unique(items: list[Any], reader: FieldReader, where: YamlList, what: str) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tutor.answers import distinct, grade, parse_answer, tolerance_problem
+from tutor.asking import render_every_text
 from tutor.bank import load_bank
 from tutor.bankspec import Bank, Question
 from tutor.catalog import BankPathError, bank_files, data_dir
@@ -182,24 +183,12 @@ def check_question(question: Question, seeds: int, stats: CheckStats) -> Iterato
 
 def _check_part(variant: Variant, index: int) -> Iterator[str]:
     for target in ("terminal", "html"):
-        _render_all(PartView(variant, index, target))
+        render_every_text(PartView(variant, index, target))
     part = variant.question.parts[index]
     if part.type == "numeric":
         yield from _check_numeric(variant, index)
     elif part.type in ("choice", "truefalse"):
         yield from _check_choices(variant, index)
-
-
-def _render_all(view: PartView) -> None:
-    """Render every text a learner could see; a problem raises BankError."""
-    texts = [view.stem, view.prompt, view.explanation, view.model_answer, *view.options()]
-    texts += [view.hint(i) for i in range(len(view.part.hints) + 1)]
-    texts += [view.text(m.feedback) for m in view.part.mistakes]
-    texts += [view.text(o.feedback) for o in view.part.options]
-    for show in ("prompt", "explanation"):
-        view.tables(show)
-        view.charts(show)
-    view.answer_text()
 
 
 def _check_numeric(variant: Variant, index: int) -> Iterator[str]:
@@ -262,6 +251,18 @@ def _check_choices(variant: Variant, index: int) -> Iterator[str]:
         for b in values[i + 1 :]:
             if not distinct(a, b, key.tolerance):
                 yield f"two options are equal within the tolerance ({a:.6g} and {b:.6g})"
+    view = PartView(variant, index, "terminal")
+    yield from _shown_options_problems([view.choice_text(i) for i in range(len(key.choices))])
+
+
+def _shown_options_problems(shown: Sequence[str]) -> Iterator[str]:
+    """Options a learner cannot tell apart: blank, or showing the same text."""
+    texts = [" ".join(text.split()) for text in shown]
+    if any(not text for text in texts):
+        yield "an option shows no text"
+    repeated = sorted({t for t in texts if t and texts.count(t) > 1})
+    if repeated:
+        yield f"two options show the same text ({repeated[0]!r})"
 
 
 def _is_right(variant: Variant, index: int, text: str) -> bool:

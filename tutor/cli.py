@@ -20,9 +20,7 @@ import click
 from tutor.errors import TutorError
 
 if TYPE_CHECKING:
-    from tutor.bankspec import Question
     from tutor.catalog import Catalog
-    from tutor.variant import Variant
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -154,15 +152,6 @@ def load(banks: tuple[Path, ...], only_banks: bool) -> Catalog:
     return catalog
 
 
-def variant_to_show(question: Question, seed: int) -> Variant:
-    """The variant, after the question's texts are checked (see check_texts_before_asking)."""
-    from tutor.compiled import check_texts_before_asking
-    from tutor.variant import make_variant
-
-    check_texts_before_asking(question)
-    return make_variant(question, seed)
-
-
 def random_seed() -> int:
     """A fresh seed for a quiz or worksheet the user did not seed."""
     import secrets
@@ -242,10 +231,9 @@ def quiz(
     counts it) before its feedback is shown; --db PATH or TUTOR_DB=PATH picks the file.
     """
     from tutor import quiz as quizzing
-    from tutor.compiled import check_texts_before_asking
+    from tutor.asking import variant_to_ask
     from tutor.numfmt import counted
     from tutor.terminal import Console
-    from tutor.variant import make_variant
 
     ctx = click.get_current_context()
     if question_id is not None:
@@ -260,8 +248,6 @@ def quiz(
         if not pool:
             raise TutorError("no questions match these --topic and --difficulty options")
         chosen = quizzing.plan(pool, count, seed)
-    for question, _ in chosen:
-        check_texts_before_asking(question)
 
     def open_recording() -> quizzing.Recorder:
         from tutor.recording import quiz_recording
@@ -275,9 +261,9 @@ def quiz(
         console.say(f"Quiz seed {seed} (replay with: {replay}). Ctrl-C ends early.", "dim")
         if len(chosen) < count:
             console.say(f"These options match only {counted(len(chosen), 'question')}.", "dim")
-    variants = (make_variant(q, s) for q, s in chosen)
+    variants = (variant_to_ask(q, s) for q, s in chosen)
     summary = quizzing.run_quiz(console, variants, len(chosen), recorder)
-    quizzing.print_summary(console, summary)
+    quizzing.print_summary(console, summary, _bank_words(banks, only_banks))
     if summary.cancelled:
         ctx.exit(INTERRUPTED)
 
@@ -314,9 +300,13 @@ def _quiz_replay(
     words = ["tutor", "quiz", "--seed", str(seed), "-n", str(count)]
     words += [w for topic in topics for w in ("--topic", topic)]
     words += ["--difficulty", str(difficulty)] if difficulty is not None else []
-    words += [w for bank in banks for w in ("--bank", str(bank))]
-    words += ["--only-banks"] if only_banks else []
-    return shlex.join(words)
+    return shlex.join([*words, *_bank_words(banks, only_banks)])
+
+
+def _bank_words(banks: tuple[Path, ...], only_banks: bool) -> list[str]:
+    """The options that load these banks again, for the commands a quiz prints."""
+    words = [w for bank in banks for w in ("--bank", str(bank))]
+    return [*words, "--only-banks"] if only_banks else words
 
 
 @main.command(short_help="Interview practice: timed spaced-repetition reviews.")
@@ -471,11 +461,12 @@ def explain(
       tutor explain sigmoid-chain-gradient --seed 42
       tutor explain sigmoid-chain-gradient@42 --json
     """
+    from tutor.asking import variant_to_ask
     from tutor.present import describe
     from tutor.terminal import Console
 
     question_id, chosen = needs_seed(question_id, seed)
-    variant = variant_to_show(load(banks, only_banks).get(question_id), chosen)
+    variant = variant_to_ask(load(banks, only_banks).get(question_id), chosen)
     if as_json:
         emit_json(describe(variant))
     else:
@@ -515,11 +506,12 @@ def grade(
       tutor grade sigmoid-chain-gradient@42 9.5e-7 --json
       tutor grade chain-weight-gradient@682554 -0.01048   a negative answer, as typed
     """
+    from tutor.asking import variant_to_ask
     from tutor.grading import grade_report
     from tutor.terminal import Console
 
     question_id, chosen = needs_seed(question_id, seed)
-    variant = variant_to_show(load(banks, only_banks).get(question_id), chosen)
+    variant = variant_to_ask(load(banks, only_banks).get(question_id), chosen)
     if part > len(variant.parts):
         raise TutorError(
             f"{question_id} has {len(variant.parts)} part(s); --part {part} is too big"

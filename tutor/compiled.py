@@ -9,7 +9,6 @@ defined names. ``tutor check`` compiles every question, so a typo never reaches 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
 from tutor.bankspec import ParamSpec, Part, Question, SimSpec
@@ -82,27 +81,6 @@ def compile_question(question: Question) -> CompiledQuestion:
 def check_texts(question: Question) -> None:
     """Check every Jinja text of a question against the sandbox rules and the defined names."""
     _Compiler(question, texts=True).run()
-
-
-_TEXTS_CHECKED: dict[int, Question] = {}
-
-
-def check_texts_before_asking(question: Question) -> None:
-    """:func:`check_texts` for a question about to be asked, once per question: a broken text
-    in a bank is then reported at its own line before the learner answers, not in the middle
-    of the feedback. The bundled banks are skipped: ``tutor check`` passes them in the project's
-    tests, and a learner should not wait for it again (it takes a few milliseconds a question).
-    """
-    if _TEXTS_CHECKED.get(id(question)) is question or _bundled(question):
-        return
-    check_texts(question)
-    _TEXTS_CHECKED[id(question)] = question
-
-
-def _bundled(question: Question) -> bool:
-    from tutor.catalog import data_dir
-
-    return Path(question.source.path).resolve().parent == data_dir("questions")
 
 
 class _Compiler:

@@ -296,7 +296,7 @@ class _Parser:
         if tok.kind == "op" and tok.value == "[":
             self.bank_only(tok)
             items, close = self.arguments(tok, "]")
-            return _Node(_list([item.run for item in items]), tok.pos, close.pos + 1)
+            return _Node(_list([item.run for item in items], tok.pos), tok.pos, close.pos + 1)
         raise self.missing_operand(tok)
 
     def name(self, tok: _Token) -> _Node:

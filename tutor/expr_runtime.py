@@ -327,11 +327,30 @@ def _index(a: _Run, i: _Run, pos: int) -> _Run:
     return run
 
 
-def _list(items: list[_Run]) -> _Run:
+def _list(items: list[_Run], pos: int) -> _Run:
     def run(env: Env) -> object:
-        return tuple(item(env) for item in items)
+        built = tuple(item(env) for item in items)
+        if _count_items(built) > MAX_SEQUENCE:
+            raise ExpressionError(
+                f"list too long (the limit is {MAX_SEQUENCE} numbers in all)", position=pos
+            )
+        return built
 
     return run
+
+
+def _count_items(value: object, limit: int = MAX_SEQUENCE) -> int:
+    """The numbers in a nested list, counted up to just past ``limit``: lists of lists of the
+    same list ten times over hold exponentially many while costing nothing to build, and
+    only showing them in a text would pay."""
+    if type(value) is not tuple:
+        return 1
+    total = 0
+    for item in value:
+        total += _count_items(item, limit - total)
+        if total > limit:
+            break
+    return total
 
 
 def _call(body: Callable[..., object], args: list[_Run], pos: int) -> _Run:

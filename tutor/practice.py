@@ -24,8 +24,8 @@ from typing import Literal
 from fsrs import Rating
 
 from tutor import schedule, stats
+from tutor.asking import variant_to_ask
 from tutor.bankspec import Question
-from tutor.compiled import check_texts_before_asking
 from tutor.errors import AnswerFormatError, StoreError
 from tutor.numfmt import counted
 from tutor.quiz import Asker, EndOfInput, QuestionResult, Submission, format_duration
@@ -39,7 +39,7 @@ from tutor.session_plan import (
 )
 from tutor.store import Progress, Store, open_store, utc_now
 from tutor.terminal import Console
-from tutor.variant import Variant, make_variant
+from tutor.variant import Variant
 
 DEFAULT_MINUTES = 10
 DEFAULT_NEW = 5
@@ -200,9 +200,9 @@ class Session:
         return Planned(self.by_id[due[0]], "again") if due else None
 
     def _ask(self, item: Planned, queue: list[Planned]) -> None:
-        check_texts_before_asking(item.question)
+        variant = variant_to_ask(item.question, self.settings.draw_seed())
         self._header(item)
-        result = self.asker.ask(make_variant(item.question, self.settings.draw_seed()))
+        result = self.asker.ask(variant)
         self.asked.append(Asked(item, result))
         expected = format_duration(item.question.minutes * 60)
         self.console.say(f"Time: {format_duration(result.elapsed_s)} (expected {expected})", "dim")

@@ -9,6 +9,7 @@ already stored. The end of input or Ctrl-C ends the quiz with the summary so far
 from __future__ import annotations
 
 import random
+import shlex
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -294,8 +295,9 @@ def _header(console: Console, variant: Variant, number: int, total: int) -> None
     console.say(q.title, "bold")
 
 
-def print_summary(console: Console, summary: QuizSummary) -> None:
-    """Score, time taken, and each missed question with the command to try it again."""
+def print_summary(console: Console, summary: QuizSummary, banks: Sequence[str] = ()) -> None:
+    """Score, time taken, and each missed question with the command to try it again;
+    ``banks`` are the options that loaded its bank (``--bank PATH``, ``--only-banks``)."""
     done = len(summary.results)
     console.say()
     console.say("Summary", "title")
@@ -317,14 +319,15 @@ def print_summary(console: Console, summary: QuizSummary) -> None:
     missed = [r for r in summary.results if r.score < 1]
     if missed:
         console.say("To review:")
-        console.lines(_missed_line(r) for r in missed)
+        console.lines(_missed_line(r, banks) for r in missed)
 
 
-def _missed_line(result: QuestionResult) -> str:
+def _missed_line(result: QuestionResult, banks: Sequence[str]) -> str:
     q = result.variant.question
+    again = ["tutor", "quiz", "--question", q.id, "--seed", str(result.variant.seed), *banks]
     return (
         f"  {result.variant.id}  {q.title}  (score {result.score:g})\n"
-        f"      try again: tutor quiz --question {q.id} --seed {result.variant.seed}"
+        f"      try again: {shlex.join(again)}"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -113,9 +114,9 @@ def _checked_tree(source: str) -> nodes.Template:
     """The parsed text, if it is short enough, parses, and uses nothing forbidden."""
     if len(source) > MAX_SOURCE:
         raise RenderError(f"a text is longer than {MAX_SOURCE} characters")
-    with _compiling():
+    with _compiling():  # the rules walk the tree too, as deep as the parser went
         tree = _environment().parse(source)
-    problem = _forbidden_node(tree)
+        problem = _forbidden_node(tree) or _unwritable_number(tree)
     if problem:
         raise RenderError(problem)
     return tree
@@ -143,12 +144,13 @@ def template_problem(source: str, names: Iterable[str]) -> str | None:
         tree = _checked_tree(clean(source))
         with _compiling():
             undeclared = meta.find_undeclared_variables(tree)
+            # Jinja counts a name set inside an ``if`` as undeclared, since the other branch
+            # leaves it unset; it is not a typo, and rendering (which tutor check does)
+            # catches a use where unset.
+            stored = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "store"}
     except RenderError as exc:
         return str(exc)
-    known = set(names)
-    # Jinja counts a name set inside an ``if`` as undeclared, since the other branch leaves it
-    # unset; it is not a typo, and rendering (which tutor check does) catches a use where unset.
-    known |= {node.name for node in tree.find_all(nodes.Name) if node.ctx == "store"}
+    known = set(names) | stored
     for name in sorted(undeclared - known):
         hint = close_matches(name, sorted(known), n=1)
         more = f" (did you mean {hint[0]!r}?)" if hint else ""
@@ -168,6 +170,15 @@ def _forbidden_node(tree: nodes.Template) -> str | None:
         if any(True for _ in loop.find_all(nodes.For)):
             return "texts cannot nest loops"
     return _set_from_set(tree)
+
+
+def _unwritable_number(tree: nodes.Template) -> str | None:
+    """A number too large for a float (``1e400``) in a text: Jinja would write it into the
+    compiled template as ``inf``, which Python cannot read back."""
+    for const in tree.find_all(nodes.Const):
+        if isinstance(const.value, float) and not math.isfinite(const.value):
+            return "a number in the text is too large for a float (at most about 1.8e308)"
+    return None
 
 
 def _set_from_set(tree: nodes.Template) -> str | None:

@@ -168,6 +168,22 @@ def seeded_training(a: Mapping[str, Any], config: SGDConfig, *settings: str) -> 
     return sim.simulate_training(depth, width, activation, init, config, seed=a["seed"], **chosen)
 
 
+MAX_WORK = 30_000_000
+"""Largest size of one model run, in the units each model counts (about a multiply-add of
+its arrays): a few tenths of a second on one core, so a bank cannot make a variant slow."""
+
+
+def check_work(work: int, lower: str) -> None:
+    """Refuse a run larger than :data:`MAX_WORK`; ``lower`` names the arguments to lower."""
+    if work > MAX_WORK:
+        raise SimulationError(f"this run is too large to simulate for a question: lower {lower}")
+
+
+def training_work(a: Mapping[str, Any]) -> int:
+    """The size of a training run: steps x depth x width x max(width, batch)."""
+    return int(a["steps"] * a["depth"] * a["width"] * max(a["width"], a["batch"]))
+
+
 def constant_value(a: Mapping[str, Any]) -> dict[str, float]:
     """``value`` for ``init: constant``, which needs one (without it every weight would
     silently be 0); no other initializer takes one."""

@@ -23,11 +23,13 @@ from tutor.models import (
     REQUIRED,
     Arg,
     Model,
+    check_work,
     constant_value,
     per_layer,
     plain,
     seeded_network,
     seeded_training,
+    training_work,
 )
 
 MAX_NET_DEPTH = 100
@@ -162,6 +164,7 @@ def _start_report(a: Mapping[str, Any]) -> sim.NetworkReport:
 
 
 def _run_training(a: Mapping[str, Any]) -> dict[str, Any]:
+    check_work(training_work(a), "steps, depth, width or batch")
     config = sim.SGDConfig(lr=a["lr"], steps=a["steps"], clip_norm=a["clip"])
     run = seeded_training(a, config, "std", "batch")
     finite = run.loss[np.isfinite(run.loss)]

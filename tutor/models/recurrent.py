@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from tutor import sim
 from tutor.errors import SimulationError
-from tutor.models import REQUIRED, Arg, Model, per_layer, plain
+from tutor.models import REQUIRED, Arg, Model, check_work, per_layer, plain
 
 MAX_STEPS = 500
 MAX_HIDDEN = 128
@@ -41,7 +41,15 @@ def _through_time(norms: NDArray[np.float64]) -> dict[str, Any]:
     }
 
 
+def _check_recurrent_work(a: Mapping[str, Any], gates: int) -> None:
+    """Each step multiplies the batch's hidden state and input by ``gates`` weight matrices."""
+    inputs = a["hidden"] if a["inputs"] is None else a["inputs"]
+    work = gates * a["steps"] * a["batch"] * a["hidden"] * (a["hidden"] + inputs)
+    check_work(work, "steps, hidden, inputs or batch")
+
+
 def _run_rnn(a: Mapping[str, Any]) -> dict[str, Any]:
+    _check_recurrent_work(a, gates=1)
     report = sim.simulate_rnn(
         a["steps"],
         a["hidden"],
@@ -59,6 +67,7 @@ def _run_rnn(a: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run_lstm(a: Mapping[str, Any]) -> dict[str, Any]:
+    _check_recurrent_work(a, gates=4)
     report = sim.simulate_lstm(
         a["steps"],
         a["hidden"],

@@ -22,7 +22,15 @@ from numpy.typing import NDArray
 
 from tutor import sim
 from tutor.errors import SimulationError
-from tutor.models import REQUIRED, Arg, Model, plain, seeded_training
+from tutor.models import (
+    REQUIRED,
+    Arg,
+    Model,
+    check_work,
+    plain,
+    seeded_training,
+    training_work,
+)
 
 MAX_VECTOR = 64
 """Entries of a gradient or weight vector a bank may give."""
@@ -31,9 +39,6 @@ MAX_QUADRATIC_STEPS = 10_000
 MAX_SGD_STEPS = 10_000
 MAX_CHAIN = 6
 MAX_TRAIN_STEPS = 400
-MAX_TRAIN_WORK = 30_000_000
-"""Largest steps * depth * width * max(width, batch) of a training run (a few tenths of a
-second on one core), so an untrusted bank cannot make a variant slow."""
 
 
 # --- quadratic ---------------------------------------------------------------------------------
@@ -189,15 +194,6 @@ def _run_loss_net(a: Mapping[str, Any]) -> dict[str, Any]:
 # --- training ----------------------------------------------------------------------------------
 
 
-def _check_work(a: Mapping[str, Any]) -> None:
-    work = a["steps"] * a["depth"] * a["width"] * max(a["width"], a["batch"])
-    if work > MAX_TRAIN_WORK:
-        raise SimulationError(
-            "this training run is too large to simulate for a question: lower steps, depth, "
-            "width or batch"
-        )
-
-
 def _aligned(result: sim.TrainResult, steps: int) -> tuple[Any, Any, Any]:
     """Loss, gradient norm and weight norm at the same weights (after k updates), k <= steps.
 
@@ -239,7 +235,7 @@ def _diagnosis(result: sim.TrainResult, loss: Any, diverged_at: int) -> Any:
 
 
 def _run_training(a: Mapping[str, Any]) -> dict[str, Any]:
-    _check_work(a)
+    check_work(training_work(a), "steps, depth, width or batch")
     result = _simulate(a)
     loss, grad, wnorm = _aligned(result, a["steps"])
     bad = np.flatnonzero(~(np.isfinite(loss) & np.isfinite(grad)))
