@@ -320,3 +320,27 @@ def test_a_question_runs_at_most_eight_simulations_per_table() -> None:
     many = "".join(f"      r{i}: {{model: activation, name: sigmoid, z: z}}\n" for i in range(9))
     text = broken("      act: {model: activation, name: sigmoid, z: z}\n", many)
     assert error_of(text) == "b.yaml:8: question 'q1': at most 8 simulations, not 9"
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        ("answer: z > 0", "answer must be a number, not true or false"),
+        ("answer: '[z, z]'", "answer must be a number, not a list"),
+    ],
+)
+def test_an_answer_of_the_wrong_kind_is_described_as_written(new: str, message: str) -> None:
+    question = parse_bank(broken("answer: act.derivative", new), "b.yaml").questions[0]
+    with pytest.raises(BankError, match=message):
+        make_variant(question, 0)
+
+
+def test_a_misspelt_result_in_a_text_is_named_with_a_suggestion() -> None:
+    from tutor.present import PartView
+
+    question = parse_bank(broken("{{ z }}?", "{{ act.derivativ }}?"), "b.yaml").questions[0]
+    view = PartView(make_variant(question, 0), 0, "terminal")
+    with pytest.raises(
+        BankError, match=r"the results have no field 'derivativ' \(did you mean 'derivative'\?\)"
+    ):
+        _ = view.prompt

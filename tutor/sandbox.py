@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, meta, nodes
+from jinja2 import StrictUndefined, TemplateError, Undefined, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -70,6 +70,15 @@ class _BankSandbox(ImmutableSandboxedEnvironment):
         if isinstance(argument, float) and argument.is_integer() and isinstance(obj, tuple | list):
             argument = int(argument)
         return super().getitem(obj, argument)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``run.gradd`` on a model's results names the field, not a Python class."""
+        value = super().getattr(obj, attribute)
+        if isinstance(value, Undefined) and isinstance(obj, Mapping):
+            hint = close_matches(str(attribute), sorted(map(str, obj)), n=1)
+            more = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise UndefinedError(f"the results have no field {attribute!r}{more}")
+        return value
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if not all(isinstance(v, int | float) for v in (left, right)):

@@ -202,8 +202,11 @@ def _choices(
     part = cp.part
     if part.is_text_choice:
         flags = [c if isinstance(c, bool) else _eval(q, c, env, part.line) for c in cp.correct]
-        if sum(1 for f in flags if f is True) != 1:
-            raise _bank_error(q, part.line, f"exactly one option must be correct, not {flags}")
+        right = sum(1 for f in flags if f is True)
+        if right != 1:
+            raise _bank_error(
+                q, part.line, f"exactly one option must be correct; in this variant {right} are"
+            )
         choices = [
             Choice(f is True, o.text, None, o.mistake, o.feedback)
             for o, f in zip(part.options, flags, strict=True)
@@ -233,8 +236,19 @@ def _eval(q: Question, formula: Any, env: Mapping[str, Any], line: int) -> Any:
 
 def _number(q: Question, line: int, what: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _bank_error(q, line, f"{what} must be a number, not {value!r}")
+        raise _bank_error(q, line, f"{what} must be a number, not {_described(value)}")
     return float(value)
+
+
+def _described(value: Any) -> str:
+    """A value as a bank author wrote it (true, not Python's True)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, tuple | list):
+        return "a list"
+    return repr(value)
 
 
 def _bank_error(q: Question, line: int, message: str) -> BankError:
