@@ -97,6 +97,7 @@ def test_numpy_scalars() -> None:
 @pytest.mark.parametrize(("sig", "style"), [(0, "unicode"), (18, "plain"), (True, "latex"),
                                             (3, "markdown"), (2.0, "html")])  # fmt: skip
 def test_bad_options_raise_tutor_error(sig: int, style: str) -> None:
+    format_number(1.5, 2, "html")  # cached: 2.0 == 2, but 2.0 is no count of figures
     with pytest.raises(TutorError):
         format_number(1.5, sig, style)  # type: ignore[arg-type]
 

@@ -47,13 +47,14 @@ _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _CTX = Context(prec=60, rounding=ROUND_HALF_UP)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=65536, typed=True)
 def format_number(x: float, sig: int = 3, style: Style = "unicode") -> str:
     """Format ``x`` for display with ``sig`` significant figures in the given style.
 
     Accepts Python ints and floats and NumPy scalars. Raises :class:`TutorError` for a
     ``sig`` outside 1..17 or an unknown style. Results are memoized: a worksheet formats the
-    same drawn values, tick labels and layer numbers many times.
+    same drawn values, tick labels and layer numbers many times. (By type too: ``sig=2.0``
+    equals 2 but must still raise, and ``True`` equals 1.)
     """
     _check_options(sig, style)
     if isinstance(x, numbers.Integral):
