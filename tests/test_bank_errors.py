@@ -10,6 +10,7 @@ import pytest
 from tutor.bank import load_bank, parse_bank
 from tutor.compiled import check_texts, compile_question
 from tutor.errors import BankError
+from tutor.strictyaml import TEMPLATE_ADVICE
 from tutor.variant import make_variant
 
 GOOD_QUESTION = """\
@@ -124,6 +125,20 @@ QUESTION_CASES = [
      "b.yaml:7: question 'q1': 'step' divides the range into more than 1,000,000,000 steps"),
     ("a control character in a title", "title: A question", "title: \"A \\u202equestion\"",
      "b.yaml:4: question 'q1': 'title' must be one line of printable text"),
+    ("a blank prompt", "    prompt: What is the slope at {{ z }}?", "    prompt: '  '",
+     "b.yaml:10: question 'q1': 'prompt' is blank"),
+    ("a blank hint", "[Use the rule.]", "[Use the rule., '']",
+     "b.yaml:12: question 'q1': item 2 of 'hints' is blank"),
+    ("a blank mistake feedback", "    hints:", "    mistakes:\n      slip: {answer: act.value, feedback: ' '}\n    hints:",
+     "b.yaml:13: question 'q1': 'feedback' is blank"),
+    ("an unquoted template at a value's start", "What is the slope at {{ z }}?", "{{ z }} is where? Give the slope.",
+     "b.yaml:10: " + TEMPLATE_ADVICE),
+    ("an unquoted template alone", "What is the slope at {{ z }}?", "{{ z }}",
+     "b.yaml:10: " + TEMPLATE_ADVICE),
+    ("an unquoted template tag in a hint", "[Use the rule.]", "\n      - {% if z > 0 %}Positive.{% endif %}",
+     "b.yaml:13: " + TEMPLATE_ADVICE),
+    ("a control character", "title: A question", "title: A \x01question",
+     "b.yaml:4: character U+0001 (column 14) is not allowed in YAML; remove it"),
     ("27 mistakes", "    hints:", "    mistakes:\n" + "".join(f"      m{i}: {{answer: '{i}', feedback: x}}\n" for i in range(27)) + "    hints:",
      "b.yaml:12: question 'q1': a part names at most 26 mistakes"),
 ]  # fmt: skip
@@ -146,6 +161,9 @@ COMPILE_CASES = [
      "b.yaml:9: question 'q1': unknown model 'activations' (did you mean 'activation'?)"),
     ("unknown model argument", "name: sigmoid, z: z", "name: sigmoid, zz: z",
      "b.yaml:9: question 'q1': model 'activation' has no argument 'zz' (did you mean 'z'?)"),
+    ("misspelt option", "name: sigmoid", "name: sigmiod",
+     "b.yaml:9: question 'q1': model 'activation', argument 'name': 'sigmiod' is not one of "
+     "sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus, linear, nor a name of this question (did you mean 'sigmoid'?)"),
     ("missing model argument", "name: sigmoid, z: z", "name: sigmoid",
      "b.yaml:9: question 'q1': model 'activation' needs the argument 'z'"),
     ("unknown name in a text", "{{ z }}?", "{{ zed }}?",
@@ -216,15 +234,62 @@ def test_an_impossible_require_rule_is_reported() -> None:
     question = parse_bank(text, "b.yaml").questions[0]
     with pytest.raises(
         BankError,
-        match=r"b\.yaml:3: question 'q1': no valid variant in 100 draws: the rule 'z > 5' is never met",
+        match=r"b\.yaml:10: question 'q1': no valid variant in 100 draws: the rule 'z > 5' is never met",
     ):
         make_variant(question, 3)
+
+
+# Problems a variant's own numbers cause, each located at the line of the field at fault.
+DRAW_CASES = [
+    ("answer", "    answer: act.derivative", "    answer: act.derivative / (z - z)",
+     "b.yaml:11: question 'q1': division by zero in 'act.derivative / (z - z)'"),
+    ("named value", "    answer: act.derivative", "    values:\n      slope: 1 / (z - z)\n    answer: slope",
+     "b.yaml:12: question 'q1': division by zero in '1 / (z - z)'"),
+    ("mistake", "    hints:", "    mistakes:\n      slip:\n        answer: 1 / (z - z)\n        feedback: x\n    hints:",
+     "b.yaml:14: question 'q1': division by zero in '1 / (z - z)'"),
+    ("mistake equal to the answer", "    hints:", "    mistakes:\n      same:\n        answer: act.derivative\n        feedback: x\n    hints:",
+     "b.yaml:14: question 'q1': no valid variant in 100 draws: mistake 'same' always grades the same as the answer"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "old", "new", "message"), DRAW_CASES, ids=[c[0] for c in DRAW_CASES]
+)
+def test_a_failing_formula_is_located_at_its_field(
+    case: str, old: str, new: str, message: str
+) -> None:
+    question = parse_bank(broken(old, new), "b.yaml").questions[0]
+    with pytest.raises(BankError) as info:
+        make_variant(question, 0)
+    assert str(info.value).startswith(message)
+
+
+def test_a_failing_option_is_located_at_the_option() -> None:
+    options = """\
+  - id: q1
+    title: A question
+    concepts: [C3]
+    type: choice
+    params:
+      z: {float: [-2, 2], round: 1}
+    prompt: Which?
+    options:
+      - {text: Big, correct: "z > 0"}
+      - {text: Small, correct: "1 / (z - z) > 0"}
+    hints: [Look.]
+    explanation: It is so.
+"""
+    question = parse_bank(bank(options), "b.yaml").questions[0]
+    with pytest.raises(
+        BankError, match=r"b\.yaml:12: question 'q1': division by zero in '1 / \(z - z\) > 0'"
+    ):
+        make_variant(question, 0)
 
 
 def test_files_that_cannot_be_read(tmp_path: Path) -> None:
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"topic: t\n\xff\xfe")
-    with pytest.raises(BankError, match=r"binary.yaml: not UTF-8 text \(byte 9\)"):
+    with pytest.raises(BankError, match=r"binary.yaml:2: not UTF-8 text \(byte 9 of the file\)"):
         load_bank(binary)
     with pytest.raises(BankError, match="cannot read the file"):
         load_bank(tmp_path / "missing.yaml")

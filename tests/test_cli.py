@@ -247,7 +247,7 @@ def test_check_lists_every_problem_with_its_location(tmp_path: Path) -> None:
     lines = out.strip().splitlines()
     assert f"{tmp_path / 'a.yaml'}:9: question 'my-question': answer: unknown name 'xx'" in out
     assert (
-        f"{tmp_path / 'b.yaml'}:3: question 'other': no valid variant in 100 draws: "
+        f"{tmp_path / 'b.yaml'}:14: question 'other': no valid variant in 100 draws: "
         "mistake 'halved' always grades the same as the answer (seed 0)"
     ) in out
     assert f"{tmp_path / 'c.yaml'}:3: not valid YAML" in out
@@ -260,7 +260,7 @@ def test_check_finds_options_a_learner_cannot_tell_apart(tmp_path: Path) -> None
         "    options:\n"
         "      - {text: '{{ x }}', correct: true}\n"
         "      - {text: '{{ x + 0 }}'}\n"
-        "      - {text: ' '}\n"
+        "      - {text: '{% if x > 99 %}never{% endif %}'}\n"
     )
     (tmp_path / "same.yaml").write_text(choice)
     code, out = run("check", str(tmp_path / "same.yaml"), "--only-banks", "--seeds", "1")

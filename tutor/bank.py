@@ -97,7 +97,9 @@ def parse_bytes(data: bytes, path: str) -> Bank:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BankError(f"not UTF-8 text (byte {exc.start})", path=path) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        message = f"not UTF-8 text (byte {exc.start} of the file); save it as UTF-8"
+        raise BankError(message, path=path, line=line) from None
     return parse_bank(text, path, hashlib.sha256(data).hexdigest()[:16])
 
 

@@ -185,6 +185,8 @@ class _Compiler:
             self.fail(spec.line, f"model {spec.model!r} needs the argument {name!r}")
         literal = not isinstance(value, str) or (arg.kind == "option" and value in arg.options)
         if not literal:
+            if arg.kind == "option" and value.isidentifier() and value not in self.known:
+                self.unknown_option(spec, name, arg, value)
             return self.formula(value, spec.line, f"argument {name!r} of {spec.name!r}")
         if value is not None:
             try:
@@ -192,6 +194,16 @@ class _Compiler:
             except SimulationError as exc:
                 self.fail(spec.line, str(exc))
         return value
+
+    def unknown_option(self, spec: SimSpec, name: str, arg: Arg, value: str) -> NoReturn:
+        """A misspelt option (``relux``) is no name of the question either: list the options."""
+        hint = close_matches(value, arg.options, n=1)
+        more = f" (did you mean {hint[0]!r}?)" if hint else ""
+        self.fail(
+            spec.line,
+            f"model {spec.model!r}, argument {name!r}: {value!r} is not one of "
+            f"{', '.join(arg.options)}, nor a name of this question{more}",
+        )
 
     def part(self, part: Part, scope: set[str]) -> CompiledPart:
         self.known = set(scope)

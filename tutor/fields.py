@@ -44,11 +44,14 @@ class FieldReader:
                 self.fail(m, None, f"missing required key {key!r}")
 
     def text(self, m: YamlMap, key: str, default: str | None = None) -> str:
+        """A text; one that may be left out (``default`` given) may also be left blank."""
         value = m.get(key, default)
         if not isinstance(value, str):
             if value is None:
                 self.fail(m, key, f"missing required key {key!r}")
             self.fail(m, key, f"{key!r} must be text, not {_kind(value)}")
+        if default is None and not value.strip():
+            self.fail(m, key, f"{key!r} is blank")
         return value
 
     def optional_text(self, m: YamlMap, key: str) -> str | None:
@@ -98,6 +101,8 @@ class FieldReader:
         for i, item in enumerate(items):
             if not isinstance(item, str):
                 self.fail(items, i, f"items of {key!r} must be text, not {_kind(item)}")
+            if not item.strip():
+                self.fail(items, i, f"item {i + 1} of {key!r} is blank")
         return tuple(items)
 
     def choice(self, m: YamlMap, key: str, options: tuple[str, ...], default: str) -> str:

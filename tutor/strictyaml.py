@@ -58,14 +58,39 @@ def load_yaml(text: str, path: str) -> Any:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise BankError(f"not valid YAML: {exc.problem or exc}", path=path, line=line) from None
+        raise _syntax_error(exc, text, path) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow anywhere
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        message = f"character U+{exc.character:04X} (column {column}) is not allowed in YAML"
+        raise BankError(f"{message}; remove it", path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise BankError(f"not valid YAML: {exc}", path=path) from None
     if node is None:
         return None
     return _Converter(path).convert(node, depth=0)
+
+
+# A plain value that begins with a Jinja tag, where YAML sees a flow mapping: "key: {{ x }}",
+# "- {% if a %}".
+_TEMPLATE_START = re.compile(r"[ \t]*(?:-[ \t]+)*(?:[\w.-]+:[ \t]+)?\{[{%]")
+TEMPLATE_ADVICE = (
+    "a value that begins with '{{' or '{%' must be in quotes, or written as a block after '|'"
+    " on lines of its own: unquoted, YAML reads the braces as a mapping"
+)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str) -> BankError:
+    """The parser's complaint, or advice when the cause is an unquoted template tag."""
+    problem = exc.problem_mark or exc.context_mark
+    start = exc.context_mark or problem
+    if problem is None or start is None:
+        return BankError(f"not valid YAML: {exc.problem or exc}", path=path)
+    lines = text.split("\n")[start.line : problem.line + 1]
+    for offset, line in enumerate(lines):
+        if _TEMPLATE_START.match(line):
+            return BankError(TEMPLATE_ADVICE, path=path, line=start.line + offset + 1)
+    return BankError(f"not valid YAML: {exc.problem}", path=path, line=problem.line + 1)
 
 
 _BRACKETS = re.compile(r"[][{}]")
@@ -133,6 +158,8 @@ class _Converter:
             key = self.convert(key_node, depth + 1)
             if key_node.tag == "tag:yaml.org,2002:merge" or key == "<<":
                 raise self.fail(key_node, "merge keys (<<) are not supported")
+            if node.flow_style and isinstance(key_node, yaml.MappingNode) and key_node.flow_style:
+                raise self.fail(key_node, TEMPLATE_ADVICE)  # "prompt: {{ x }}" and nothing more
             if not isinstance(key, str):
                 raise self.fail(key_node, f"keys must be text, not {key!r}")
             if key in result:

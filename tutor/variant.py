@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from tutor.answers import Tolerance, distinct
-from tutor.bankspec import ParamSpec, Question
+from tutor.bankspec import ParamSpec, Part, Question
 from tutor.compiled import CompiledPart, CompiledQuestion, CompiledSim, compile_question
 from tutor.errors import BankError, ExpressionError, SimulationError
 from tutor.models import check_arg, run_model
@@ -64,25 +64,25 @@ class Variant(NamedTuple):
 class _Redraw(Exception):
     """This draw breaks a rule of the question; draw again from the same stream."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, line: int) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.line = line  # of the field that asked for the redraw
 
 
 def make_variant(question: Question, seed: int) -> Variant:
     """The variant named by (question id, seed)."""
     compiled = compile_question(question)
     rng = rng_for(question.id, seed)
-    reasons: dict[str, int] = {}
+    reasons: dict[tuple[str, int], int] = {}
     for _ in range(MAX_DRAWS):
         try:
             return _draw(compiled, rng, seed)
         except _Redraw as redraw:
-            reasons[redraw.reason] = reasons.get(redraw.reason, 0) + 1
-    common = max(reasons, key=reasons.__getitem__)
-    raise _bank_error(
-        question, question.source.line, f"no valid variant in {MAX_DRAWS} draws: {common}"
-    )
+            where = (redraw.reason, redraw.line)
+            reasons[where] = reasons.get(where, 0) + 1
+    common, line = max(reasons, key=reasons.__getitem__)
+    raise _bank_error(question, line, f"no valid variant in {MAX_DRAWS} draws: {common}")
 
 
 def _draw(cq: CompiledQuestion, rng: random.Random, seed: int) -> Variant:
@@ -92,10 +92,10 @@ def _draw(cq: CompiledQuestion, rng: random.Random, seed: int) -> Variant:
         env[spec.name] = _sample(q, spec, formula, rng, env)
     params = dict(env)
     _run_sims(q, cq.sims, env, rng)
-    _evaluate_values(q, cq.values, env, q.source.line)
+    _evaluate_values(q, cq.values, env, q.line_of)
     for rule in cq.require:
-        if not _eval(q, rule, env, q.source.line):
-            raise _Redraw(f"the rule {rule.text!r} is never met")
+        if not _eval(q, rule, env, q.line_of("require")):
+            raise _Redraw(f"the rule {rule.text!r} is never met", q.line_of("require"))
     parts = tuple(_part_key(q, part, dict(env), rng) for part in cq.parts)
     return Variant(q, seed, params, parts, cq)
 
@@ -133,23 +133,26 @@ def _checked(q: Question, run: CompiledSim, name: str, arg: Any, value: Any) -> 
         raise _bank_error(q, run.line, str(exc)) from None
 
 
-def _evaluate_values(q: Question, values: Any, env: dict[str, Any], line: int) -> None:
+def _evaluate_values(
+    q: Question, values: Any, env: dict[str, Any], line_of: Callable[[str], int]
+) -> None:
     for name, formula in values:
-        env[name] = _eval(q, formula, env, line)
+        env[name] = _eval(q, formula, env, line_of(f"values.{name}"))
 
 
 def _part_key(q: Question, cp: CompiledPart, env: dict[str, Any], rng: random.Random) -> PartKey:
     part = cp.part
     _run_sims(q, cp.sims, env, rng)
-    _evaluate_values(q, cp.values, env, part.line)
+    _evaluate_values(q, cp.values, env, part.line_of)
     expected = _expected(q, cp, env)
+    lines = {m.name: m.line for m in part.mistakes}
     mistakes = {
-        name: _number(q, part.line, f"mistake {name!r}", _eval(q, f, env, part.line))
+        name: _number(q, lines[name], f"mistake {name!r}", _eval(q, f, env, lines[name]))
         for name, f in cp.mistakes
         if f is not None
     }
     if part.type == "numeric" or (part.type == "choice" and not part.is_text_choice):
-        _require_distinct(part.tolerance, expected, mistakes)
+        _require_distinct(part, expected, mistakes)
     choices = (
         _choices(q, cp, env, rng, expected=expected, mistakes=mistakes)
         if part.type == "choice"
@@ -161,32 +164,32 @@ def _part_key(q: Question, cp: CompiledPart, env: dict[str, Any], rng: random.Ra
     return PartKey(expected, part.tolerance, mistakes, choices, env)
 
 
-def _require_distinct(tolerance: Tolerance, expected: float, mistakes: Mapping[str, float]) -> None:
+def _require_distinct(part: Part, expected: float, mistakes: Mapping[str, float]) -> None:
     """Redraw when a wrong answer would grade as right, or two mistakes as each other."""
     values = (expected, *mistakes.values())
     for i, a in enumerate(values):
         for j in range(i + 1, len(values)):
-            if not distinct(a, values[j], tolerance):
+            if not distinct(a, values[j], part.tolerance):
                 named = ("the answer", *(f"mistake {n!r}" for n in mistakes))
-                raise _Redraw(f"{named[j]} always grades the same as {named[i]}")
+                reason = f"{named[j]} always grades the same as {named[i]}"
+                later = list(mistakes)[j - 1]
+                raise _Redraw(reason, next(m.line for m in part.mistakes if m.name == later))
 
 
 def _expected(q: Question, cp: CompiledPart, env: Mapping[str, Any]) -> Any:
     part = cp.part
+    line = part.line_of("answer")
     if part.type == "truefalse":
-        value = (
-            part.answer if isinstance(part.answer, bool) else _eval(q, cp.answer, env, part.line)
-        )
+        value = part.answer if isinstance(part.answer, bool) else _eval(q, cp.answer, env, line)
         if not isinstance(value, bool):
-            raise _bank_error(
-                q, part.line, f"a true/false answer must be true or false, not {value!r}"
-            )
+            raise _bank_error(q, line, f"a true/false answer must be true or false, not {value!r}")
         return value
     if cp.answer is None:
         return None
-    value = _number(q, part.line, "answer", _eval(q, cp.answer, env, part.line))
+    value = _number(q, line, "answer", _eval(q, cp.answer, env, line))
     if not math.isfinite(value) and not part.allow_nonfinite:
-        raise _Redraw("the answer is never a finite number (set allow_nonfinite if intended)")
+        reason = "the answer is never a finite number (set allow_nonfinite if intended)"
+        raise _Redraw(reason, line)
     return value
 
 
@@ -201,11 +204,16 @@ def _choices(
 ) -> tuple[Choice, ...]:
     part = cp.part
     if part.is_text_choice:
-        flags = [c if isinstance(c, bool) else _eval(q, c, env, part.line) for c in cp.correct]
+        flags = [
+            c if isinstance(c, bool) else _eval(q, c, env, option.line)
+            for c, option in zip(cp.correct, part.options, strict=True)
+        ]
         right = sum(1 for f in flags if f is True)
         if right != 1:
             raise _bank_error(
-                q, part.line, f"exactly one option must be correct; in this variant {right} are"
+                q,
+                part.line_of("options"),
+                f"exactly one option must be correct; in this variant {right} are",
             )
         choices = [
             Choice(f is True, o.text, None, o.mistake, o.feedback)
