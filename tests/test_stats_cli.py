@@ -282,6 +282,13 @@ def test_days_are_local_days_across_a_daylight_saving_change(tmp_path: Path, ban
     active = {d["day"]: d["attempts"] for d in data["per_day"] if d["attempts"]}
     assert active == {day.isoformat(): 2}
     assert data["time_zone"] in {"EST", "EDT"}
+    assert data["utc_offset"] == {"EST": "-05:00", "EDT": "-04:00"}[data["time_zone"]]
+
+
+def test_a_half_hour_zone_is_given_as_an_offset(tmp_path: Path, banks: Path) -> None:
+    with local_zone("Asia/Kolkata"):  # named "IST" locally, which also names two other zones
+        data = stats_json(tmp_path / "p.sqlite3", banks)
+    assert (data["time_zone"], data["utc_offset"]) == ("IST", "+05:30")
 
 
 def test_times_at_the_end_of_the_calendar_do_not_crash(tmp_path: Path, banks: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ from tutor.store_db import NothingRecorded
 class StatsView:
     """A summary with what it needs to be shown: the file it came from, question titles
     (by id), the number of templates never reviewed, the number of cards whose questions are
-    not in the banks loaded, and the time zone of its days (None: local time) and its name."""
+    not in the banks loaded, and the time zone of its days (None: local time), its name and
+    its offset from UTC now (``+05:30``)."""
 
     summary: Summary
     path: Path
@@ -39,6 +40,7 @@ class StatsView:
     not_loaded: int
     tz: tzinfo | None
     zone: str
+    utc_offset: str
 
 
 def read_view(
@@ -59,7 +61,15 @@ def read_view(
     not_loaded = len(progress.cards.keys() - loaded)
     titles = {question.id: question.title for question in questions}
     zone = str(tz) if tz is not None else (now.astimezone().tzname() or "local time")
-    return StatsView(summary, path, titles, new, not_loaded, tz, zone)
+    offset = _utc_offset(now.astimezone(tz))  # the zone's name may be an abbreviation
+    return StatsView(summary, path, titles, new, not_loaded, tz, zone, offset)
+
+
+def _utc_offset(moment: datetime) -> str:
+    """``+05:30`` or ``-04:00``: ISO 8601's form, which a program can read (``CET`` it cannot)."""
+    minutes = round((moment.utcoffset() or timedelta()).total_seconds() / 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _read_progress(path: Path) -> Progress:
@@ -265,6 +275,7 @@ def stats_json(view: StatsView) -> dict[str, Any]:
         "recurring": dict(s.recurring),
         "per_day": [_day_json(d) for d in s.per_day],
         "time_zone": view.zone,
+        "utc_offset": view.utc_offset,
     }
 
 
