@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fsrs import Rating
+from practice_helpers import ARITHMETIC as ARITHMETIC_BANK
 from practice_helpers import FakeClock, Learner, Policy, write_banks
 from store_helpers import T0, make_attempt
 
 from tutor.bankspec import Question
-from tutor.catalog import Catalog
+from tutor.catalog import Catalog, load_catalog
 from tutor.cli import main
 from tutor.practice import PracticeReport, Session, Settings, ask_recall, print_report
 from tutor.session_plan import Planned, follow_up, plan_session
@@ -385,3 +386,88 @@ def test_an_answer_that_cannot_be_saved_ends_the_session_with_its_report(
     assert "Accuracy: 1 of 1 questions right" in out.getvalue()
     with open_store(store.path) as reopened:  # the session closed its store
         assert len(reopened.attempts()) == 1
+
+
+# --- a card its bank keeps from being shown --------------------------------------------------
+
+BROKEN_CARD = """\
+  - id: times-zero
+    title: Multiply by 0
+    concepts: [C9]
+    minutes: 1
+    params:
+      x: {int: [2, 99]}
+    prompt: "What is {{ x }} times 0?"
+    answer: x * 0
+    tolerance: exact
+    hints: [Nothing at all.]
+    explanation: "It is {{ x / (x - x) }}."
+"""
+
+
+def write_broken_bank(folder: Path) -> Path:
+    """The arithmetic bank with a card whose explanation divides by zero, second in it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    bank = folder / "arithmetic.yaml"
+    bank.write_text(
+        ARITHMETIC_BANK.replace("  - id: times-three", BROKEN_CARD + "  - id: times-three")
+    )
+    return bank
+
+
+def test_a_card_that_cannot_be_shown_is_skipped_and_the_session_goes_on(
+    tmp_path: Path, store: Store
+) -> None:
+    bank = write_broken_bank(tmp_path / "banks")
+    pool = pool_of(load_catalog([bank], replace=True), ("times-two", "times-zero", "times-three"))
+    run = run_session(store, pool)
+    assert run.asked == [("times-two", "new"), ("times-three", "new")]
+    assert run.report.ending == "done"
+    [why] = run.report.skipped
+    assert (
+        why.startswith(f"{bank}:") and "question 'times-zero'" in why and "division by zero" in why
+    )
+    assert "Skipped 'times-zero': its bank has a problem.\nError: " + why in run.transcript
+    assert "Multiply by 0" not in run.transcript  # never shown
+    report = run.transcript.split("Session report", 1)[1]
+    assert "Every planned question was asked or skipped." in report
+    assert "Accuracy: 2 of 2 questions right (100%)" in report
+    assert (
+        f"1 question skipped because of a problem in its bank. Find every problem with:\n  tutor check {bank}"
+        in report
+    )
+    assert [r.attempt.question_id for r in store.attempts()] == ["times-two", "times-three"]
+
+
+def test_tutor_practice_reports_a_skipped_card_and_exits_with_status_1(tmp_path: Path) -> None:
+    db, bank = tmp_path / "p.sqlite3", write_broken_bank(tmp_path / "banks")
+    args = ["practice", "--bank", str(bank), "--only-banks", "--new", "2", "--db", str(db)]
+    result = CliRunner().invoke(main, args, input="1\n" * 6)
+    assert result.exit_code == 1
+    assert "Skipped 'times-zero': its bank has a problem." in result.output
+    assert "Accuracy: 0 of 1 questions right (0%)" in result.output.split("Session report")[1]
+    assert (
+        "Error: 1 question skipped for problems in a bank (see the report above)" in result.output
+    )
+    with open_store(db) as store:
+        assert [r.attempt.question_id for r in store.attempts()] == ["times-two"] * 3
+
+
+def test_ctrl_c_after_a_skipped_card_ends_the_session_without_an_error(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutor.practice import practice
+
+    class Interrupting(Learner):
+        def readline(self, _size: int | None = -1) -> str:
+            raise KeyboardInterrupt
+
+    bank = write_broken_bank(tmp_path / "banks")
+    pool = pool_of(load_catalog([bank], replace=True), ("times-zero", "times-three"))
+    monkeypatch.setattr("tutor.practice.open_store", lambda _db: store)
+    out, clock = io.StringIO(), FakeClock()
+    settings = Settings(10, 5, clock, clock.utc, iter(range(1000, 9000, 7)).__next__)
+    report = practice(
+        Console(Interrupting(out, clock=clock), out, color=False), pool, None, settings
+    )
+    assert report.ending == "cancelled" and len(report.skipped) == 1

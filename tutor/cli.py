@@ -229,6 +229,8 @@ def quiz(
 
     Every answer is saved to your progress file (as in `tutor practice`, so `tutor stats`
     counts it) before its feedback is shown; --db PATH or TUTOR_DB=PATH picks the file.
+    A question that a problem in its bank keeps from being shown is skipped with a warning,
+    and the quiz exits with status 1 after its summary.
     """
     from tutor import quiz as quizzing
     from tutor.asking import variant_to_ask
@@ -261,11 +263,16 @@ def quiz(
         console.say(f"Quiz seed {seed} (replay with: {replay}). Ctrl-C ends early.", "dim")
         if len(chosen) < count:
             console.say(f"These options match only {counted(len(chosen), 'question')}.", "dim")
-    variants = (variant_to_ask(q, s) for q, s in chosen)
-    summary = quizzing.run_quiz(console, variants, len(chosen), recorder)
-    quizzing.print_summary(console, summary, _bank_words(banks, only_banks))
+    draw: quizzing.Draw = variant_to_ask
+    if question_id:  # one question: a broken variant is an error, with nothing to summarize
+        draw = quizzing.drawn(variant_to_ask(*chosen[0]))
+    summary = quizzing.run_quiz(console, chosen, draw, recorder)
+    check = [*map(str, banks), *(["--only-banks"] if only_banks else [])]
+    quizzing.print_summary(console, summary, _bank_words(banks, only_banks), check)
     if summary.cancelled:
         ctx.exit(INTERRUPTED)
+    if summary.skipped:
+        ctx.exit(1)
 
 
 def _one_question_only(ctx: click.Context, question_id: str) -> None:

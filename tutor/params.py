@@ -13,6 +13,7 @@ import hashlib
 import math
 import random
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from tutor.bankspec import ParamSpec, Scalar
 
@@ -22,7 +23,12 @@ _EXACT = 2**53
 
 def rng_for(question_id: str, seed: int) -> random.Random:
     """The random stream that names a variant."""
-    digest = hashlib.sha256(f"{question_id}\x00{seed}".encode()).digest()
+    return named_stream(question_id, seed)
+
+
+def named_stream(*names: object) -> random.Random:
+    """A private random stream named by ``names``: SHA-256 of them, joined by NUL."""
+    digest = hashlib.sha256("\x00".join(map(str, names)).encode()).digest()
     return random.Random(int.from_bytes(digest, "big"))
 
 
@@ -31,6 +37,14 @@ def uniform_index(rng: random.Random, count: int) -> int:
     if count > _EXACT:  # one float has too few bits to reach every number
         return rng.randrange(count)
     return min(int(rng.random() * count), count - 1)  # min: a product can round up to count
+
+
+def shuffle(items: list[Any], rng: random.Random) -> None:
+    """Fisher-Yates from ``random()`` draws alone: ``rng.shuffle`` may change between Python
+    versions, and then so would every seeded order."""
+    for i in range(len(items) - 1, 0, -1):
+        j = uniform_index(rng, i + 1)
+        items[i], items[j] = items[j], items[i]
 
 
 def sample_param(

@@ -7,7 +7,9 @@ card on the same concept; explain cards are rated by the learner (again/hard/goo
 Every answer is stored by :class:`~tutor.recording.StoreRecorder` before its feedback is
 shown. When the time is up the question under way is finished, then the session ends; the end
 of input or Ctrl-C ends it at once. Either way the report follows: accuracy, average time and
-the topics to review next.
+the topics to review next. A card that a problem in its bank keeps from being drawn or shown
+is skipped with a warning (and not asked again in the session); the report counts it, and
+:func:`practice` then raises a TutorError so that the command exits with status 1.
 """
 
 from __future__ import annotations
@@ -26,10 +28,18 @@ from fsrs import Rating
 from tutor import schedule, stats
 from tutor.asking import variant_to_ask
 from tutor.bankspec import Question
-from tutor.errors import AnswerFormatError, StoreError
+from tutor.errors import AnswerFormatError, BankError, StoreError, TutorError
 from tutor.numfmt import counted
-from tutor.quiz import Asker, EndOfInput, QuestionResult, Submission, format_duration
+from tutor.quiz import (
+    Asker,
+    EndOfInput,
+    QuestionResult,
+    Submission,
+    format_duration,
+    skipped_line,
+)
 from tutor.recording import StoreRecorder
+from tutor.render import strip_controls
 from tutor.session_plan import (
     REASON_LABELS,
     Planned,
@@ -117,6 +127,8 @@ class PracticeReport:
     due_now: int = 0
     next_due: datetime | None = None
     at: datetime | None = None  # when the report was made
+    skipped: tuple[str, ...] = ()  # why each card skipped for a problem in its bank was
+    broken_banks: tuple[str, ...] = ()  # the paths of those cards' banks
 
     @property
     def correct(self) -> int:
@@ -143,6 +155,7 @@ class Session:
         self.answers: list[tuple[Variant, Submission]] = []
         self.new_left = settings.new_count  # new cards the session may still add
         self.unsaved: StoreError | None = None  # why the last answer could not be saved
+        self.skipped: dict[str, tuple[Question, str]] = {}  # id -> the card and why, in order
         self.start = settings.clock()
 
     def run(self) -> PracticeReport:
@@ -196,17 +209,23 @@ class Session:
         if queue:
             return queue.pop(0)
         last = self.asked[-1].planned.question.id if self.asked else None
-        due = [qid for qid in self.store.due(self.settings.now(), self.by_id) if qid != last]
+        due = [
+            qid
+            for qid in self.store.due(self.settings.now(), self.by_id)
+            if qid != last and qid not in self.skipped
+        ]
         return Planned(self.by_id[due[0]], "again") if due else None
 
     def _ask(self, item: Planned, queue: list[Planned]) -> None:
-        variant = variant_to_ask(item.question, self.settings.draw_seed())
+        variant = self._draw_or_skip(item.question)
+        if variant is None:
+            return
         self._header(item)
         result = self.asker.ask(variant)
         self.asked.append(Asked(item, result))
         expected = format_duration(item.question.minutes * 60)
         self.console.say(f"Time: {format_duration(result.elapsed_s)} (expected {expected})", "dim")
-        asked_ids = {done.planned.question.id for done in self.asked}
+        asked_ids = {done.planned.question.id for done in self.asked} | set(self.skipped)
         addable = self._addable()
         why = follow_up(item.question, self.pool, asked_ids, queue, addable)
         if why is None:
@@ -215,6 +234,21 @@ class Session:
         if len(queued) == len(queue) and addable[why.question.id] is None:
             self.new_left -= 1  # a new card from outside the plan uses up the --new budget
         queue[:] = [why, *queued]
+
+    def _draw_or_skip(self, question: Question) -> Variant | None:
+        """A fresh variant of ``question``, or None (with a warning, and the card left out of
+        the rest of the session) when a problem in its bank keeps it from being shown."""
+        if question.id in self.skipped:  # a queued card skipped already
+            return None
+        try:
+            return variant_to_ask(question, self.settings.draw_seed())
+        except BankError as exc:
+            message = strip_controls(str(exc))
+        self.skipped[question.id] = (question, message)
+        self.console.say()
+        self.console.say(f"Skipped {question.id!r}: its bank has a problem.", "warn")
+        self.console.say(f"Error: {message}", "warn")  # one line: file, line and question
+        return None
 
     def _addable(self) -> dict[str, datetime | None]:
         """The cards a follow-up may add to the session, with their due dates: those due
@@ -253,6 +287,8 @@ class Session:
             due_now=len(self.store.due(now, self.by_id)),
             next_due=min(later, default=None),
             at=now,
+            skipped=tuple(message for _, message in self.skipped.values()),
+            broken_banks=tuple({q.source.path: None for q, _ in self.skipped.values()}),
         )
 
 
@@ -311,13 +347,18 @@ def print_report(console: Console, report: PracticeReport) -> None:
     """Accuracy, average time per question, topics to review next, and what is due."""
     console.say()
     console.say("Session report", "title")
-    console.say(_ENDINGS[report.ending])
+    ending = _ENDINGS[report.ending]
+    if report.ending == "done" and report.skipped:
+        ending = "Every planned question was asked or skipped."
+    console.say(ending)
     asked = len(report.asked)
     if asked:
         percent = 100 * report.correct / asked
         console.say(f"Accuracy: {report.correct} of {asked} questions right ({percent:.0f}%)")
         console.say(f"Average time per question: {format_duration(report.average_s or 0.0)}")
     console.say(f"Session time: {format_duration(report.elapsed_s)}")
+    if report.skipped:
+        console.say(skipped_line(len(report.skipped), report.broken_banks), "warn")
     _print_topics(console, report.topics_next)
     _print_due(console, report)
 
@@ -343,11 +384,15 @@ def _print_due(console: Console, report: PracticeReport) -> None:
 def practice(
     console: Console, pool: Sequence[Question], db: Path | None, settings: Settings
 ) -> PracticeReport:
-    """Open the progress store, run one session over ``pool``, print its report."""
+    """Open the progress store, run one session over ``pool``, print its report; then raise
+    the StoreError that stopped it, or a TutorError if cards were skipped (not after Ctrl-C)."""
     with open_store(db) as store:
         session = Session(console, store, pool, settings)
         report = session.run()
         print_report(console, report)
     if session.unsaved is not None:
         raise session.unsaved
+    if report.skipped and report.ending != "cancelled":
+        skipped = counted(len(report.skipped), "question")
+        raise TutorError(f"{skipped} skipped for problems in a bank (see the report above)")
     return report

@@ -3,23 +3,27 @@
 :class:`Asker` asks one variant (every part, with hints after wrong answers and the worked
 explanation at the end) and is shared with the practice mode. Each graded answer is passed to
 the recorder *before* its feedback is shown, so whatever the learner has seen acknowledged is
-already stored. The end of input or Ctrl-C ends the quiz with the summary so far.
+already stored. The end of input or Ctrl-C ends the quiz with the summary so far. A question
+whose variant cannot be drawn or shown because of a problem in its bank is skipped with a
+warning, and the summary counts it.
 """
 
 from __future__ import annotations
 
-import random
 import shlex
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from tutor.answers import Verdict, parse_bool
 from tutor.bankspec import Question
-from tutor.errors import AnswerFormatError, TutorError
+from tutor.errors import AnswerFormatError, BankError, TutorError
 from tutor.grading import grade_text, self_rated
+from tutor.numfmt import counted
+from tutor.params import named_stream, shuffle, uniform_index
 from tutor.present import PartView
+from tutor.render import strip_controls
 from tutor.terminal import Console
 from tutor.variant import Variant
 
@@ -44,6 +48,9 @@ class Submission(NamedTuple):
 
 
 Recorder = Callable[[Variant, Submission], None]
+#: Makes the variant of a planned question to ask (``tutor.asking.variant_to_ask``); raises
+#: BankError when a problem in the bank keeps it from being drawn or shown.
+Draw = Callable[[Question, int], Variant]
 #: How an explain card is self-rated after its model answer: returns (knew it, rating label
 #: or None). Raises EndOfInput when input ends.
 SelfRate = Callable[[Console], tuple[bool, str | None]]
@@ -104,6 +111,7 @@ class QuizSummary:
     interrupted: bool = False
     cancelled: bool = False  # ended by Ctrl-C (the command then exits with status 130)
     saved: int = 0  # answers recorded, those of an unfinished question included
+    skipped: list[str] = field(default_factory=list)  # why each skipped question was skipped
 
     @property
     def score(self) -> float:
@@ -263,19 +271,22 @@ class Asker:
 
 def run_quiz(
     console: Console,
-    variants: Iterable[Variant],
-    total: int,
+    planned: Sequence[tuple[Question, int]],
+    draw: Draw,
     recorder: Recorder | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> QuizSummary:
-    """Ask each variant in turn; stop cleanly at the end of input or on Ctrl-C."""
-    summary = QuizSummary(total)
+    """Draw and ask each planned (question, seed) in turn, skipping a question whose bank
+    keeps it from being drawn; stop cleanly at the end of input or on Ctrl-C."""
+    summary = QuizSummary(len(planned))
     asker = Asker(console, recorder, clock)
     start = clock()
     try:
-        for number, variant in enumerate(variants, 1):
-            _header(console, variant, number, total)
-            summary.results.append(asker.ask(variant))
+        for number, item in enumerate(planned, 1):
+            variant = _draw_or_skip(console, summary, draw, item, number)
+            if variant is not None:
+                _header(console, variant, number, summary.total)
+                summary.results.append(asker.ask(variant))
     except (EndOfInput, KeyboardInterrupt) as stop:
         summary.interrupted = True
         summary.cancelled = isinstance(stop, KeyboardInterrupt)
@@ -284,6 +295,27 @@ def run_quiz(
     summary.elapsed_s = clock() - start
     summary.saved = asker.saved
     return summary
+
+
+def drawn(variant: Variant) -> Draw:
+    """A draw that gives ``variant``, drawn beforehand (so that a broken one is an error)."""
+    return lambda _question, _seed: variant
+
+
+def _draw_or_skip(
+    console: Console, summary: QuizSummary, draw: Draw, item: tuple[Question, int], number: int
+) -> Variant | None:
+    """The variant of ``item``, or None (with a warning, noted in ``summary``) when a problem
+    in its bank keeps it from being drawn or shown."""
+    try:
+        return draw(*item)
+    except BankError as exc:
+        message = strip_controls(str(exc))
+    summary.skipped.append(message)
+    console.say()
+    console.say(f"Question {number} of {summary.total} skipped: its bank has a problem.", "warn")
+    console.say(f"Error: {message}", "warn")  # one line: it names the file, line and question
+    return None
 
 
 def _header(console: Console, variant: Variant, number: int, total: int) -> None:
@@ -295,9 +327,12 @@ def _header(console: Console, variant: Variant, number: int, total: int) -> None
     console.say(q.title, "bold")
 
 
-def print_summary(console: Console, summary: QuizSummary, banks: Sequence[str] = ()) -> None:
+def print_summary(
+    console: Console, summary: QuizSummary, banks: Sequence[str] = (), check: Sequence[str] = ()
+) -> None:
     """Score, time taken, and each missed question with the command to try it again;
-    ``banks`` are the options that loaded its bank (``--bank PATH``, ``--only-banks``)."""
+    ``banks`` are the options that loaded its bank (``--bank PATH``, ``--only-banks``) and
+    ``check`` the arguments of the ``tutor check`` that finds every problem in those banks."""
     done = len(summary.results)
     console.say()
     console.say("Summary", "title")
@@ -308,6 +343,8 @@ def print_summary(console: Console, summary: QuizSummary, banks: Sequence[str] =
         )
     else:
         console.say(f"No question finished (of {summary.total}).")
+    if summary.skipped:
+        console.say(skipped_line(len(summary.skipped), check), "warn")
     if summary.interrupted and summary.saved:
         given = (
             "1 answer given so far is"
@@ -320,6 +357,16 @@ def print_summary(console: Console, summary: QuizSummary, banks: Sequence[str] =
     if missed:
         console.say("To review:")
         console.lines(_missed_line(r, banks) for r in missed)
+
+
+def skipped_line(count: int, check: Sequence[str]) -> str:
+    """How many questions were skipped for problems in their banks, and how to find them all;
+    ``check`` are the arguments of ``tutor check`` (the banks' paths)."""
+    their = "a problem in its bank" if count == 1 else "problems in their banks"
+    return (
+        f"{counted(count, 'question')} skipped because of {their}. Find every problem with:\n"
+        f"  {shlex.join(['tutor', 'check', *check])}"
+    )
 
 
 def _missed_line(result: QuestionResult, banks: Sequence[str]) -> str:
@@ -338,7 +385,10 @@ def format_duration(seconds: float) -> str:
 
 
 def plan(questions: Sequence[Question], count: int, seed: int) -> list[tuple[Question, int]]:
-    """Pick ``count`` distinct questions and a variant seed for each, all from ``seed``."""
-    chooser = random.Random(seed)  # a private stream: the quiz seed names the whole quiz
-    picked = chooser.sample(list(questions), min(count, len(questions)))
-    return [(q, chooser.randrange(1_000_000)) for q in picked]
+    """Pick ``count`` distinct questions and a variant seed for each, all from ``seed``: a
+    private stream drawn from with ``random()`` alone, so a seed names the same quiz on every
+    Python version (``sample`` and ``randrange`` may change theirs)."""
+    chooser = named_stream("quiz", seed)
+    picked = list(questions)
+    shuffle(picked, chooser)
+    return [(q, uniform_index(chooser, 1_000_000)) for q in picked[:count]]

@@ -18,7 +18,7 @@ from tutor.bankspec import ParamSpec, Part, Question
 from tutor.compiled import CompiledPart, CompiledQuestion, CompiledSim, compile_question
 from tutor.errors import BankError, ExpressionError, SimulationError
 from tutor.models import check_arg, run_model
-from tutor.params import rng_for, sample_param, uniform_index
+from tutor.params import rng_for, sample_param, shuffle, uniform_index
 
 MAX_DRAWS = 100
 
@@ -223,15 +223,8 @@ def _choices(
         choices = [Choice(True, value=expected)]
         choices += [Choice(False, value=v, mistake=n) for n, v in mistakes.items()]
     if part.shuffle:
-        _shuffle(choices, rng)
+        shuffle(choices, rng)
     return tuple(choices)
-
-
-def _shuffle(items: list[Any], rng: random.Random) -> None:
-    """Fisher-Yates from ``random()`` draws alone (see tutor.params on why not rng.shuffle)."""
-    for i in range(len(items) - 1, 0, -1):
-        j = uniform_index(rng, i + 1)
-        items[i], items[j] = items[j], items[i]
 
 
 def _eval(q: Question, formula: Any, env: Mapping[str, Any], line: int) -> Any:

@@ -15,7 +15,6 @@ are marked safe only at that boundary (:mod:`tutor.sheetdata`).
 from __future__ import annotations
 
 import functools
-import hashlib
 import multiprocessing
 import os
 import re
@@ -25,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
@@ -34,6 +32,7 @@ from tutor.catalog import data_dir
 from tutor.compiled import check_texts
 from tutor.errors import TutorError
 from tutor.files import writable_target, write_atomic
+from tutor.params import named_stream, shuffle, uniform_index
 from tutor.render import shared_filters
 from tutor.selfcheck import csp_hash, script
 from tutor.sheetdata import version_sheet
@@ -130,28 +129,25 @@ def plan_version(
     """``count`` questions and a variant seed for each: version ``version`` of seed ``seed``.
 
     Questions come in rounds, each a shuffle of the whole pool, so a question repeats (with
-    other numbers) only when ``count`` is larger than the pool. The stream is SHA-256 of
-    (seed, version) into PCG64, the same on every machine.
+    other numbers) only when ``count`` is larger than the pool. The stream is named by (seed,
+    version) and drawn as variants are (tutor.params), so it is the same on every machine and
+    every Python and NumPy version.
     """
     if not pool:
         raise WorksheetError("no questions to put on a worksheet")
-    rng = _stream(seed, version)
+    rng = named_stream("worksheet", seed, version)
     chosen: list[tuple[Question, int]] = []
     used: set[tuple[str, int]] = set()
     while len(chosen) < count:
-        for index in rng.permutation(len(pool))[: count - len(chosen)]:
-            question = pool[int(index)]
-            variant_seed = int(rng.integers(MAX_VARIANT_SEED))
+        order = list(pool)
+        shuffle(order, rng)
+        for question in order[: count - len(chosen)]:
+            variant_seed = uniform_index(rng, MAX_VARIANT_SEED)
             while (question.id, variant_seed) in used:
-                variant_seed = int(rng.integers(MAX_VARIANT_SEED))
+                variant_seed = uniform_index(rng, MAX_VARIANT_SEED)
             used.add((question.id, variant_seed))
             chosen.append((question, variant_seed))
     return chosen
-
-
-def _stream(seed: int, version: int) -> np.random.Generator:
-    digest = hashlib.sha256(f"worksheet\x00{seed}\x00{version}".encode()).digest()
-    return np.random.Generator(np.random.PCG64(int.from_bytes(digest[:16], "big")))
 
 
 # ---------------------------------------------------------------------------------- pages
