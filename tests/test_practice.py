@@ -427,7 +427,7 @@ def test_a_card_that_cannot_be_shown_is_skipped_and_the_session_goes_on(
     assert (
         why.startswith(f"{bank}:") and "question 'times-zero'" in why and "division by zero" in why
     )
-    assert "Skipped 'times-zero': its bank has a problem.\nError: " + why in run.transcript
+    assert "Question 'times-zero' skipped: its bank has a problem.\nError: " + why in run.transcript
     assert "Multiply by 0" not in run.transcript  # never shown
     report = run.transcript.split("Session report", 1)[1]
     assert "Every planned question was asked or skipped." in report
@@ -444,16 +444,14 @@ def test_tutor_practice_reports_a_skipped_card_and_exits_with_status_1(tmp_path:
     args = ["practice", "--bank", str(bank), "--only-banks", "--new", "2", "--db", str(db)]
     result = CliRunner().invoke(main, args, input="1\n" * 6)
     assert result.exit_code == 1
-    assert "Skipped 'times-zero': its bank has a problem." in result.output
+    assert "Question 'times-zero' skipped: its bank has a problem." in result.output
     assert "Accuracy: 0 of 1 questions right (0%)" in result.output.split("Session report")[1]
-    assert (
-        "Error: 1 question skipped for problems in a bank (see the report above)" in result.output
-    )
+    assert "Find every problem with:\n  tutor check " in result.output
     with open_store(db) as store:
         assert [r.attempt.question_id for r in store.attempts()] == ["times-two"] * 3
 
 
-def test_ctrl_c_after_a_skipped_card_ends_the_session_without_an_error(
+def test_ctrl_c_after_a_skipped_card_still_counts_as_cancelled(
     tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tutor.practice import practice

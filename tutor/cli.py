@@ -356,6 +356,8 @@ def practice(
     report = run_practice(Console(), pool, db, Settings(minutes=minutes, new_count=new_count))
     if report.ending == "cancelled":
         click.get_current_context().exit(INTERRUPTED)
+    if report.skipped:  # as the quiz does: the report said which and why
+        click.get_current_context().exit(1)
 
 
 @main.command(short_help="Your progress: accuracy per topic, due reviews, mistakes.")

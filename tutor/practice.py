@@ -8,8 +8,7 @@ Every answer is stored by :class:`~tutor.recording.StoreRecorder` before its fee
 shown. When the time is up the question under way is finished, then the session ends; the end
 of input or Ctrl-C ends it at once. Either way the report follows: accuracy, average time and
 the topics to review next. A card that a problem in its bank keeps from being drawn or shown
-is skipped with a warning (and not asked again in the session); the report counts it, and
-:func:`practice` then raises a TutorError so that the command exits with status 1.
+is skipped with a warning (and not asked again in the session), and the report counts it.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from fsrs import Rating
 from tutor import schedule, stats
 from tutor.asking import variant_to_ask
 from tutor.bankspec import Question
-from tutor.errors import AnswerFormatError, BankError, StoreError, TutorError
+from tutor.errors import AnswerFormatError, BankError, StoreError
 from tutor.numfmt import counted
 from tutor.quiz import (
     Asker,
@@ -36,6 +35,7 @@ from tutor.quiz import (
     QuestionResult,
     Submission,
     format_duration,
+    say_skipped,
     skipped_line,
 )
 from tutor.recording import StoreRecorder
@@ -245,9 +245,7 @@ class Session:
         except BankError as exc:
             message = strip_controls(str(exc))
         self.skipped[question.id] = (question, message)
-        self.console.say()
-        self.console.say(f"Skipped {question.id!r}: its bank has a problem.", "warn")
-        self.console.say(f"Error: {message}", "warn")  # one line: file, line and question
+        say_skipped(self.console, f"Question {question.id!r}", message)
         return None
 
     def _addable(self) -> dict[str, datetime | None]:
@@ -385,14 +383,11 @@ def practice(
     console: Console, pool: Sequence[Question], db: Path | None, settings: Settings
 ) -> PracticeReport:
     """Open the progress store, run one session over ``pool``, print its report; then raise
-    the StoreError that stopped it, or a TutorError if cards were skipped (not after Ctrl-C)."""
+    the StoreError that stopped it, if one did."""
     with open_store(db) as store:
         session = Session(console, store, pool, settings)
         report = session.run()
         print_report(console, report)
     if session.unsaved is not None:
         raise session.unsaved
-    if report.skipped and report.ending != "cancelled":
-        skipped = counted(len(report.skipped), "question")
-        raise TutorError(f"{skipped} skipped for problems in a bank (see the report above)")
     return report

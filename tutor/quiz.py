@@ -312,10 +312,16 @@ def _draw_or_skip(
     except BankError as exc:
         message = strip_controls(str(exc))
     summary.skipped.append(message)
-    console.say()
-    console.say(f"Question {number} of {summary.total} skipped: its bank has a problem.", "warn")
-    console.say(f"Error: {message}", "warn")  # one line: it names the file, line and question
+    say_skipped(console, f"Question {number} of {summary.total}", message)
     return None
+
+
+def say_skipped(console: Console, what: str, message: str) -> None:
+    """Warn that ``what`` is skipped, with the bank's problem: one line that names the file,
+    the line and the question."""
+    console.say()
+    console.say(f"{what} skipped: its bank has a problem.", "warn")
+    console.say(f"Error: {message}", "warn")
 
 
 def _header(console: Console, variant: Variant, number: int, total: int) -> None:
