@@ -6,6 +6,7 @@ question is first used, so start-up pays only for the questions actually asked.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -126,7 +127,11 @@ class Part:
 
     def line_of(self, key: str) -> int:
         """The line of one of this part's fields (``values.x`` for a value), else the part's."""
-        return dict(self.lines).get(key, self.line)
+        return self._line_map.get(key, self.line)
+
+    @functools.cached_property
+    def _line_map(self) -> dict[str, int]:  # looked up as every variant is drawn
+        return dict(self.lines)
 
     @property
     def is_text_choice(self) -> bool:
@@ -157,7 +162,11 @@ class Question:
 
     def line_of(self, key: str) -> int:
         """The line of one of the question's fields, else the question's own line."""
-        return dict(self.lines).get(key, self.source.line)
+        return self._line_map.get(key, self.source.line)
+
+    @functools.cached_property
+    def _line_map(self) -> dict[str, int]:  # looked up as every variant is drawn
+        return dict(self.lines)
 
     @property
     def kind(self) -> str:
