@@ -67,7 +67,28 @@ def test_clip_by_norm_and_by_value_by_hand() -> None:
     assert out["l1_norm"] == 19.0
     assert out["max_abs"] == 12.0
     assert out["count_by_value"] == 1
-    assert out["angle_by_norm"] == pytest.approx(0.0, abs=1e-6)
+    assert out["angle_by_norm"] < 1e-12
+
+
+@given(
+    grad=st.lists(st.floats(-100, 100).filter(lambda x: abs(x) > 1e-3), min_size=2, max_size=8),
+    c=st.floats(0.01, 10),
+)
+def test_clipping_by_norm_keeps_the_direction_to_the_last_digit(
+    grad: list[float], c: float
+) -> None:
+    """A bank may ask whether the angle is 0: rounding must not leave a millionth of a degree
+    (acos of a cosine one ulp below 1 would)."""
+    assert run("clip", grad=grad, c=c)["angle_by_norm"] < 1e-9
+
+
+@pytest.mark.parametrize(
+    ("grad", "angle"),
+    [([1.0, 0.0], 0.0), ([5.0, 5.0], 0.0), ([5.0, 0.1], 45 - math.degrees(math.atan2(0.1, 5)))],
+)
+def test_clipping_by_value_turns_by_the_angle_between(grad: list[float], angle: float) -> None:
+    out = run("clip", grad=grad, c=0.1)  # every entry cut to 0.1 in size (or left at 0)
+    assert out["angle_by_value"] == pytest.approx(angle, abs=1e-12)
 
 
 def test_clip_leaves_a_short_gradient_alone() -> None:

@@ -85,7 +85,12 @@ def _angle_degrees(u: NDArray[Any], v: NDArray[Any]) -> tuple[float, float]:
     if nu == 0 or nv == 0:
         return 1.0, 0.0
     cos = min(1.0, max(-1.0, float(u @ v) / (nu * nv)))
-    return cos, math.degrees(math.acos(cos))
+    # Not acos(cos): near 0 it turns a rounding error of 1e-16 in the cosine into 1e-6
+    # degrees, so parallel vectors would not come out at 0. Half the angle is the angle whose
+    # tangent is |û - v̂| / |û + v̂|, exact at 0 as at 180 degrees.
+    a, b = u / nu, v / nv
+    half = math.atan2(float(np.linalg.norm(a - b)), float(np.linalg.norm(a + b)))
+    return cos, math.degrees(2 * half)
 
 
 def _run_clip(a: Mapping[str, Any]) -> dict[str, Any]:
