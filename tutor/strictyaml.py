@@ -71,9 +71,9 @@ def load_yaml(text: str, path: str) -> Any:
     return _Converter(path).convert(node, depth=0)
 
 
-# A plain value that begins with a Jinja tag, where YAML sees a flow mapping: "key: {{ x }}",
-# "- {% if a %}".
-_TEMPLATE_START = re.compile(r"[ \t]*(?:-[ \t]+)*(?:[\w.-]+:[ \t]+)?\{[{%]")
+# A value that begins with a Jinja tag right after its key or list dash, where YAML sees a flow
+# mapping: "key: {{ x }}", "- {% if a %}". (A line of a block text may begin with one.)
+_TEMPLATE_START = re.compile(r"[ \t]*(?:-[ \t]+)*(?:[\w.-]+:[ \t]+|-[ \t]+)\{[{%]")
 TEMPLATE_ADVICE = (
     "a value that begins with '{{' or '{%' must be in quotes, or written as a block after '|'"
     " on lines of its own: unquoted, YAML reads the braces as a mapping"
