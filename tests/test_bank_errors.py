@@ -140,6 +140,13 @@ QUESTION_CASES = [
     ("a block text's line that begins with a template is no cause", "    prompt: What is the slope at {{ z }}?\n",
      "    prompt: |\n      {{ z }} is where.\n   title: misplaced\n",
      "b.yaml:12: not valid YAML: did not find expected '-' indicator"),
+    ("a block text's list item that begins with a template is no cause", "    prompt: What is the slope at {{ z }}?\n",
+     "    prompt: |\n      - {{ z }} is where.\n      key: {{ z }}\n   title: misplaced\n",
+     "b.yaml:13: not valid YAML: did not find expected '-' indicator"),
+    ("a tab in the indentation", "    title: A question\n", "    title: A question\n\t   difficulty: 1\n",
+     "b.yaml:5: indent with spaces: YAML does not allow tabs"),
+    ("a control character after other non-ASCII text", "title: A question", "title: σ′ × — \x01",
+     "b.yaml:4: character U+0001 (column 19) is not allowed in YAML; remove it"),
     ("a control character", "title: A question", "title: A \x01question",
      "b.yaml:4: character U+0001 (column 14) is not allowed in YAML; remove it"),
     ("27 mistakes", "    hints:", "    mistakes:\n" + "".join(f"      m{i}: {{answer: '{i}', feedback: x}}\n" for i in range(27)) + "    hints:",
@@ -166,7 +173,10 @@ COMPILE_CASES = [
      "b.yaml:9: question 'q1': model 'activation' has no argument 'zz' (did you mean 'z'?)"),
     ("misspelt option", "name: sigmoid", "name: sigmiod",
      "b.yaml:9: question 'q1': model 'activation', argument 'name': 'sigmiod' is not one of "
-     "sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus, linear, nor a name of this question (did you mean 'sigmoid'?)"),
+     "sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus, linear, nor a name defined before this simulation (did you mean 'sigmoid'?)"),
+    ("misspelt name for an option", "name: sigmoid", "name: zz",
+     "b.yaml:9: question 'q1': model 'activation', argument 'name': 'zz' is not one of "
+     "sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus, linear, nor a name defined before this simulation (did you mean 'z'?)"),
     ("missing model argument", "name: sigmoid, z: z", "name: sigmoid",
      "b.yaml:9: question 'q1': model 'activation' needs the argument 'z'"),
     ("unknown name in a text", "{{ z }}?", "{{ zed }}?",
@@ -250,6 +260,8 @@ DRAW_CASES = [
      "b.yaml:12: question 'q1': division by zero in '1 / (z - z)'"),
     ("mistake", "    hints:", "    mistakes:\n      slip:\n        answer: 1 / (z - z)\n        feedback: x\n    hints:",
      "b.yaml:14: question 'q1': division by zero in '1 / (z - z)'"),
+    ("second require rule", "    prompt:", "    require:\n      - 'z > -5'\n      - 'z > 5'\n    prompt:",
+     "b.yaml:12: question 'q1': no valid variant in 100 draws: the rule 'z > 5' is never met"),
     ("mistake equal to the answer", "    hints:", "    mistakes:\n      same:\n        answer: act.derivative\n        feedback: x\n    hints:",
      "b.yaml:14: question 'q1': no valid variant in 100 draws: mistake 'same' always grades the same as the answer"),
 ]  # fmt: skip
@@ -287,6 +299,17 @@ def test_a_failing_option_is_located_at_the_option() -> None:
         BankError, match=r"b\.yaml:12: question 'q1': division by zero in '1 / \(z - z\) > 0'"
     ):
         make_variant(question, 0)
+
+
+def test_a_control_character_after_a_byte_order_mark_is_at_column_1() -> None:
+    assert error_of("\ufeff\x01topic: t\n") == (
+        "b.yaml:1: character U+0001 (column 1) is not allowed in YAML; remove it"
+    )
+
+
+def test_lines_ending_in_a_carriage_return_alone_are_lines_too() -> None:
+    text = "topic: t\rquestions:\r  - id: q1\r    prompt: {{ z }} is where\r    title: x\r"
+    assert error_of(text) == "b.yaml:4: " + TEMPLATE_ADVICE
 
 
 def test_files_that_cannot_be_read(tmp_path: Path) -> None:

@@ -446,7 +446,7 @@ def test_tutor_practice_reports_a_skipped_card_and_exits_with_status_1(tmp_path:
     assert result.exit_code == 1
     assert "Question 'times-zero' skipped: its bank has a problem." in result.output
     assert "Accuracy: 0 of 1 questions right (0%)" in result.output.split("Session report")[1]
-    assert "Find every problem with:\n  tutor check " in result.output
+    assert f"Find every problem with:\n  tutor check {bank} --only-banks\n" in result.output
     with open_store(db) as store:
         assert [r.attempt.question_id for r in store.attempts()] == ["times-two"] * 3
 

@@ -215,11 +215,14 @@ def _part(reader: FieldReader, m: YamlMap, *, nested: bool) -> Part:
 
 
 def _lines(m: YamlMap) -> tuple[tuple[str, int], ...]:
-    """Where each field of a question or part is written, and each of its named values."""
+    """Where each field of a question or part is written, each of its named values and each
+    of its ``require`` rules (``require.0`` ...)."""
     lines = list(m.key_lines.items())
-    values = m.get("values")
+    values, rules = m.get("values"), m.get("require")
     if isinstance(values, YamlMap):
         lines += [(f"values.{name}", line) for name, line in values.key_lines.items()]
+    if isinstance(rules, YamlList):
+        lines += [(f"require.{i}", line) for i, line in enumerate(rules.item_lines)]
     return tuple(lines)
 
 

@@ -353,7 +353,8 @@ def practice(
     pool = load(banks, only_banks).select(topics)
     if not pool:
         raise TutorError("no questions match these --topic options")
-    report = run_practice(Console(), pool, db, Settings(minutes=minutes, new_count=new_count))
+    settings = Settings(minutes=minutes, new_count=new_count, only_banks=only_banks)
+    report = run_practice(Console(), pool, db, settings)
     if report.ending == "cancelled":
         click.get_current_context().exit(INTERRUPTED)
     if report.skipped:  # as the quiz does: the report said which and why

@@ -8,6 +8,7 @@ defined names. ``tutor check`` compiles every question, so a typo never reaches 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, NoReturn
 
@@ -19,6 +20,10 @@ from tutor.models import MODELS, REQUIRED, Arg, Model, check_arg
 # Names every template may use besides the question's own.
 TEMPLATE_NAMES = frozenset({"answer", "mistakes", "tolerance", "seed"})
 Evaluator = Callable[[Mapping[str, Any]], Any]
+
+
+# An option as written (``he-normal``), or a name: a value that is neither is a formula.
+_OPTION_LIKE = re.compile(r"[A-Za-z_][\w-]*")
 
 
 class CompiledSim(NamedTuple):
@@ -100,7 +105,9 @@ class _Compiler:
         params = tuple((p.name, self.param(p)) for p in q.params)
         sims = self.sims(q.simulate)
         values = self.values(q.values, q.line_of)
-        require = tuple(self.formula(r, q.line_of("require"), "require") for r in q.require)
+        require = tuple(
+            self.formula(r, q.line_of(f"require.{i}"), "require") for i, r in enumerate(q.require)
+        )
         scope = set(self.known)
         parts = tuple(self.part(p, scope) for p in q.parts)
         self.template(q.stem, q.line_of("prompt"), scope)
@@ -185,7 +192,7 @@ class _Compiler:
             self.fail(spec.line, f"model {spec.model!r} needs the argument {name!r}")
         literal = not isinstance(value, str) or (arg.kind == "option" and value in arg.options)
         if not literal:
-            if arg.kind == "option" and value.isidentifier() and value not in self.known:
+            if arg.kind == "option" and _OPTION_LIKE.fullmatch(value) and value not in self.known:
                 self.unknown_option(spec, name, arg, value)
             return self.formula(value, spec.line, f"argument {name!r} of {spec.name!r}")
         if value is not None:
@@ -196,13 +203,14 @@ class _Compiler:
         return value
 
     def unknown_option(self, spec: SimSpec, name: str, arg: Arg, value: str) -> NoReturn:
-        """A misspelt option (``relux``) is no name of the question either: list the options."""
-        hint = close_matches(value, arg.options, n=1)
+        """A misspelt option (``relux``, ``he-normall``) or name: list the options, and
+        suggest the closest option or name."""
+        hint = close_matches(value, [*arg.options, *sorted(self.known)], n=1)
         more = f" (did you mean {hint[0]!r}?)" if hint else ""
         self.fail(
             spec.line,
             f"model {spec.model!r}, argument {name!r}: {value!r} is not one of "
-            f"{', '.join(arg.options)}, nor a name of this question{more}",
+            f"{', '.join(arg.options)}, nor a name defined before this simulation{more}",
         )
 
     def part(self, part: Part, scope: set[str]) -> CompiledPart:

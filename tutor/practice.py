@@ -96,6 +96,7 @@ class Settings:
     clock: Callable[[], float] = time.monotonic
     now: Callable[[], datetime] = utc_now
     draw_seed: Callable[[], int] = random_seed
+    only_banks: bool = False  # the banks replace the bundled ones (as `tutor check` must know)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class PracticeReport:
     next_due: datetime | None = None
     at: datetime | None = None  # when the report was made
     skipped: tuple[str, ...] = ()  # why each card skipped for a problem in its bank was
-    broken_banks: tuple[str, ...] = ()  # the paths of those cards' banks
+    check: tuple[str, ...] = ()  # the arguments of the `tutor check` that finds those problems
 
     @property
     def correct(self) -> int:
@@ -248,6 +249,11 @@ class Session:
         say_skipped(self.console, f"Question {question.id!r}", message)
         return None
 
+    def _check_arguments(self) -> tuple[str, ...]:
+        """The paths of the skipped cards' banks, as ``tutor check`` takes them."""
+        paths = tuple({q.source.path: None for q, _ in self.skipped.values()})
+        return (*paths, "--only-banks") if paths and self.settings.only_banks else paths
+
     def _addable(self) -> dict[str, datetime | None]:
         """The cards a follow-up may add to the session, with their due dates: those due
         now, and never-reviewed ones (None) while the budget of new cards lasts; never a card
@@ -286,7 +292,7 @@ class Session:
             next_due=min(later, default=None),
             at=now,
             skipped=tuple(message for _, message in self.skipped.values()),
-            broken_banks=tuple({q.source.path: None for q, _ in self.skipped.values()}),
+            check=self._check_arguments(),
         )
 
 
@@ -356,7 +362,7 @@ def print_report(console: Console, report: PracticeReport) -> None:
         console.say(f"Average time per question: {format_duration(report.average_s or 0.0)}")
     console.say(f"Session time: {format_duration(report.elapsed_s)}")
     if report.skipped:
-        console.say(skipped_line(len(report.skipped), report.broken_banks), "warn")
+        console.say(skipped_line(len(report.skipped), report.check), "warn")
     _print_topics(console, report.topics_next)
     _print_due(console, report)
 

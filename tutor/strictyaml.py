@@ -60,8 +60,10 @@ def load_yaml(text: str, path: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, path) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow anywhere
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - text.rfind("\n", 0, exc.position)
+        # exc.position counts bytes under libyaml and characters under PyYAML; the reader
+        # stops at the first such character, which is this one's first occurrence.
+        body = text.removeprefix("\ufeff")  # a byte-order mark is no column in an editor
+        line, column = _line_and_column(body, body.find(chr(exc.character)))
         message = f"character U+{exc.character:04X} (column {column}) is not allowed in YAML"
         raise BankError(f"{message}; remove it", path=path, line=line) from None
     except yaml.YAMLError as exc:
@@ -81,16 +83,33 @@ TEMPLATE_ADVICE = (
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str) -> BankError:
-    """The parser's complaint, or advice when the cause is an unquoted template tag."""
+    """The parser's complaint, or advice when the cause is an unquoted template tag or a tab.
+
+    Only the lines the parser points at are read: the lines between them may be a block text,
+    whose lines may begin with anything.
+    """
     problem = exc.problem_mark or exc.context_mark
-    start = exc.context_mark or problem
-    if problem is None or start is None:
+    if problem is None:
         return BankError(f"not valid YAML: {exc.problem or exc}", path=path)
-    lines = text.split("\n")[start.line : problem.line + 1]
-    for offset, line in enumerate(lines):
-        if _TEMPLATE_START.match(line):
-            return BankError(TEMPLATE_ADVICE, path=path, line=start.line + offset + 1)
-    return BankError(f"not valid YAML: {exc.problem}", path=path, line=problem.line + 1)
+    lines = text.splitlines()  # YAML's line breaks: \n, \r\n and \r alike
+    marked = sorted({mark.line for mark in (problem, exc.context_mark) if mark is not None})
+    for number in marked:
+        if number < len(lines) and _TEMPLATE_START.match(lines[number]):
+            return BankError(TEMPLATE_ADVICE, path=path, line=number + 1)
+    line = lines[problem.line] if problem.line < len(lines) else ""
+    if "\t" in line[: len(line) - len(line.lstrip())]:
+        return BankError(
+            "indent with spaces: YAML does not allow tabs", path=path, line=problem.line + 1
+        )
+    return BankError(f"not valid YAML: {exc.problem or exc}", path=path, line=problem.line + 1)
+
+
+def _line_and_column(text: str, index: int) -> tuple[int, int]:
+    """The 1-based line and column of ``text[index]``."""
+    before = text[:index].splitlines(keepends=True) or [""]
+    if before[-1].endswith(("\n", "\r")):
+        return len(before) + 1, 1
+    return len(before), len(before[-1]) + 1
 
 
 _BRACKETS = re.compile(r"[][{}]")

@@ -93,9 +93,10 @@ def _draw(cq: CompiledQuestion, rng: random.Random, seed: int) -> Variant:
     params = dict(env)
     _run_sims(q, cq.sims, env, rng)
     _evaluate_values(q, cq.values, env, q.line_of)
-    for rule in cq.require:
-        if not _eval(q, rule, env, q.line_of("require")):
-            raise _Redraw(f"the rule {rule.text!r} is never met", q.line_of("require"))
+    for i, rule in enumerate(cq.require):
+        line = q.line_of(f"require.{i}")
+        if not _eval(q, rule, env, line):
+            raise _Redraw(f"the rule {rule.text!r} is never met", line)
     parts = tuple(_part_key(q, part, dict(env), rng) for part in cq.parts)
     return Variant(q, seed, params, parts, cq)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,11 +87,15 @@ def _angle_degrees(u: NDArray[Any], v: NDArray[Any]) -> tuple[float, float]:
         return 1.0, 0.0
     cos = min(1.0, max(-1.0, float(u @ v) / (nu * nv)))
     # Not acos(cos): near 0 it turns a rounding error of 1e-16 in the cosine into 1e-6
-    # degrees, so parallel vectors would not come out at 0. Half the angle is the angle whose
-    # tangent is |û - v̂| / |û + v̂|, exact at 0 as at 180 degrees.
+    # degrees. Half the angle has the tangent |û - v̂| / |û + v̂|, which is accurate near 0,
+    # and what is left of rounding the two unit vectors (a few 1e-16) is taken for 0: a bank
+    # asks whether the direction is kept, and a learner should read 0, not 6.4e-15.
     a, b = u / nu, v / nv
     half = math.atan2(float(np.linalg.norm(a - b)), float(np.linalg.norm(a + b)))
-    return cos, math.degrees(2 * half)
+    return cos, 0.0 if half <= _ROUNDING else math.degrees(2 * half)
+
+
+_ROUNDING = 8 * sys.float_info.epsilon  # radians: two unit vectors as equal as floats allow
 
 
 def _run_clip(a: Mapping[str, Any]) -> dict[str, Any]:
