@@ -46,9 +46,9 @@ class CompiledPart(NamedTuple):
 
     part: Part
     sims: tuple[CompiledSim, ...]
-    values: tuple[tuple[str, Expression], ...]
+    values: tuple[tuple[str, Expression, int], ...]  # (name, formula, line)
     answer: Expression | None
-    mistakes: tuple[tuple[str, Expression | None], ...]
+    mistakes: tuple[tuple[str, Expression | None, int], ...]  # (name, formula, line)
     correct: tuple[bool | Expression, ...]
     tolerance_text: str  # the tolerance in words, for texts
     tables: tuple[tuple[tuple[str, Expression], ...], ...]  # per table: (header, column)
@@ -61,8 +61,8 @@ class CompiledQuestion(NamedTuple):
     question: Question
     params: tuple[tuple[str, Expression | None], ...]
     sims: tuple[CompiledSim, ...]
-    values: tuple[tuple[str, Expression], ...]
-    require: tuple[Expression, ...]
+    values: tuple[tuple[str, Expression, int], ...]  # (name, formula, line)
+    require: tuple[tuple[Expression, int], ...]  # (rule, line)
     parts: tuple[CompiledPart, ...]
 
 
@@ -105,8 +105,10 @@ class _Compiler:
         params = tuple((p.name, self.param(p)) for p in q.params)
         sims = self.sims(q.simulate)
         values = self.values(q.values, q.line_of)
+        lines = (q.line_of(f"require.{i}") for i in range(len(q.require)))
         require = tuple(
-            self.formula(r, q.line_of(f"require.{i}"), "require") for i, r in enumerate(q.require)
+            (self.formula(rule, line, "require"), line)
+            for rule, line in zip(q.require, lines, strict=True)
         )
         scope = set(self.known)
         parts = tuple(self.part(p, scope) for p in q.parts)
@@ -146,11 +148,11 @@ class _Compiler:
 
     def values(
         self, values: Iterable[tuple[str, str]], line_of: Callable[[str], int]
-    ) -> tuple[tuple[str, Expression], ...]:
+    ) -> tuple[tuple[str, Expression, int], ...]:
         result = []
         for name, text in values:
             line = line_of(f"values.{name}")
-            result.append((name, self.formula(text, line, f"value {name!r}")))
+            result.append((name, self.formula(text, line, f"value {name!r}"), line))
             self.define(name, line)
         return tuple(result)
 
@@ -223,7 +225,8 @@ class _Compiler:
 
         answer = part.answer if isinstance(part.answer, str) else None
         mistakes = tuple(
-            (m.name, formula(m.answer, m.line, f"mistake {m.name!r}")) for m in part.mistakes
+            (m.name, formula(m.answer, m.line, f"mistake {m.name!r}"), m.line)
+            for m in part.mistakes
         )
         correct = tuple(
             o.correct if isinstance(o.correct, bool) else self.formula(o.correct, o.line, "correct")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from tutor.answers import Tolerance, distinct
@@ -92,9 +92,8 @@ def _draw(cq: CompiledQuestion, rng: random.Random, seed: int) -> Variant:
         env[spec.name] = _sample(q, spec, formula, rng, env)
     params = dict(env)
     _run_sims(q, cq.sims, env, rng)
-    _evaluate_values(q, cq.values, env, q.line_of)
-    for i, rule in enumerate(cq.require):
-        line = q.line_of(f"require.{i}")
+    _evaluate_values(q, cq.values, env)
+    for rule, line in cq.require:
         if not _eval(q, rule, env, line):
             raise _Redraw(f"the rule {rule.text!r} is never met", line)
     parts = tuple(_part_key(q, part, dict(env), rng) for part in cq.parts)
@@ -134,22 +133,19 @@ def _checked(q: Question, run: CompiledSim, name: str, arg: Any, value: Any) -> 
         raise _bank_error(q, run.line, str(exc)) from None
 
 
-def _evaluate_values(
-    q: Question, values: Any, env: dict[str, Any], line_of: Callable[[str], int]
-) -> None:
-    for name, formula in values:
-        env[name] = _eval(q, formula, env, line_of(f"values.{name}"))
+def _evaluate_values(q: Question, values: Any, env: dict[str, Any]) -> None:
+    for name, formula, line in values:
+        env[name] = _eval(q, formula, env, line)
 
 
 def _part_key(q: Question, cp: CompiledPart, env: dict[str, Any], rng: random.Random) -> PartKey:
     part = cp.part
     _run_sims(q, cp.sims, env, rng)
-    _evaluate_values(q, cp.values, env, part.line_of)
+    _evaluate_values(q, cp.values, env)
     expected = _expected(q, cp, env)
-    lines = {m.name: m.line for m in part.mistakes}
     mistakes = {
-        name: _number(q, lines[name], f"mistake {name!r}", _eval(q, f, env, lines[name]))
-        for name, f in cp.mistakes
+        name: _number(q, line, f"mistake {name!r}", _eval(q, f, env, line))
+        for name, f, line in cp.mistakes
         if f is not None
     }
     if part.type == "numeric" or (part.type == "choice" and not part.is_text_choice):
